@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Start-up matters (engines call the runtime thousands of times a day): no target links full
+// Foundation, and the release binary is built with --static-swift-stdlib (see README, bench/).
+let package = Package(
+    name: "swrun",
+    products: [
+        .executable(name: "swrun", targets: ["swrun"]),
+        .library(name: "OCIRuntime", targets: ["OCIRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CJSONC", path: "Sources/CJSONC", pkgConfig: "json-c",
+                       providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
+        .target(name: "CSyscalls", path: "Sources/CSyscalls"),
+        .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec"),
+        .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks"),
+        .target(name: "OCIRuntime", dependencies: ["Spec", "Hooks", "CSyscalls", "CSeccomp"],
+                path: "Sources/OCIRuntime"),
+        .executableTarget(name: "swrun", dependencies: [
+            "OCIRuntime", "Spec",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Sources/swrun"),
+        .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
+        .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),
+        .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "Spec"],
+                    path: "Tests/OCIRuntimeTests"),
+    ]
+)

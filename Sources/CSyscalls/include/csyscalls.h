@@ -1,0 +1,76 @@
+// The thin C edge of swrun: calls Swift cannot make directly (variadic functions, macros,
+// raw syscalls without glibc wrappers, control messages). Each function is a direct wrapper:
+// it returns what the call returns and leaves errno as the call left it.
+#ifndef SWRUN_CSYSCALLS_H
+#define SWRUN_CSYSCALLS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+// Process creation. fork() is not importable into Swift; single-threaded callers only.
+pid_t sw_fork(void);
+int sw_unshare(int flags);
+int sw_setns(int fd, int nstype);
+
+// Mounts and the root.
+int sw_pivot_root(const char *new_root, const char *put_old);
+// openat2 with RESOLVE_* flags: resolves a path as if dirfd were the root.
+int sw_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+dev_t sw_makedev(unsigned int major, unsigned int minor);
+unsigned int sw_major(dev_t dev);
+unsigned int sw_minor(dev_t dev);
+
+// Credentials and capabilities (the v3 capset ABI: two 32-bit words per set).
+int sw_capset(const uint32_t effective[2], const uint32_t permitted[2],
+              const uint32_t inheritable[2]);
+int sw_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]);
+int sw_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
+int sw_setresuid(uid_t r, uid_t e, uid_t s);
+int sw_setresgid(gid_t r, gid_t e, gid_t s);
+int sw_setgroups(size_t n, const gid_t *groups);
+
+// Scheduling and I/O priority (no glibc wrappers for sched_setattr and ioprio_set).
+int sw_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                     uint64_t runtime, uint64_t deadline, uint64_t period);
+int sw_ioprio_set(int which, int who, int ioprio);
+int sw_personality(unsigned long persona);
+
+// File descriptors.
+int sw_close_range(unsigned int first, unsigned int last, unsigned int flags);
+int sw_fcntl_int(int fd, int cmd, int arg);
+int sw_ioctl_ptr(int fd, unsigned long req, void *arg);
+int sw_ioctl_int(int fd, unsigned long req, int arg);
+// Sends one fd (and a short payload) over a unix socket with SCM_RIGHTS.
+int sw_send_fd(int sock, int fd, const void *data, size_t len);
+// Receives one fd; *fd_out is -1 when the message carried none. Returns bytes of payload.
+ssize_t sw_recv_fd(int sock, int *fd_out, void *data, size_t len);
+
+// pidfds: signal the process we recorded, not a recycled PID.
+int sw_pidfd_open(pid_t pid, unsigned int flags);
+int sw_pidfd_send_signal(int pidfd, int sig);
+
+// wait status macros.
+int sw_wifexited(int status);
+int sw_wexitstatus(int status);
+int sw_wifsignaled(int status);
+int sw_wtermsig(int status);
+
+// Resource limits by number (glibc's enum type differs between libcs).
+int sw_setrlimit(int resource, uint64_t soft, uint64_t hard);
+int sw_getrlimit(int resource, uint64_t *soft, uint64_t *hard);
+
+// Signal mask and signalfd for `run`'s signal forwarding.
+int sw_block_signals_fd(const int *signals, int count);
+int sw_unblock_all_signals(void);
+int sw_read_signalfd(int fd);
+
+// A fresh session keyring for the container (runc's default; --no-new-keyring skips it).
+long sw_join_session_keyring(const char *name);
+
+// errno as an lvalue for callers that must reset it.
+void sw_set_errno(int value);
+
+// Number of threads of the calling process (from /proc/self/task): the fork-safety guard.
+int sw_thread_count(void);
+
+#endif

@@ -1,0 +1,53 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Spec
+
+/// What the runtime needs of a cgroup driver. The v1/hybrid and v2 cgroupfs drivers and the
+/// systemd driver implement it; `CgroupManagers.make` picks one for the host and the flags.
+protocol CgroupManager {
+    /// Every directory the container lives in, outermost hierarchy first.
+    var paths: [String] { get }
+    /// Creates the cgroup(s); nothing is written into them yet.
+    func create() throws(RuntimeError)
+    /// Moves a process into the cgroup(s).
+    func join(pid: Int32) throws(RuntimeError)
+    /// Removes the cgroup(s) once empty.
+    func destroy() throws(RuntimeError)
+}
+
+enum CgroupManagers {
+    static func make(spec: Spec, id: String, systemd: Bool) throws(RuntimeError) -> CgroupManager {
+        if systemd {
+            throw RuntimeError("the systemd cgroup driver (--systemd-cgroup) is not implemented yet",
+                               hint: "run without --systemd-cgroup to use the cgroupfs driver")
+        }
+        return try CgroupFS(hierarchies: CgroupHierarchies.discover(),
+                            cgroupsPath: spec.linux?.cgroupsPath, id: id)
+    }
+
+    /// The processes in a container's cgroup, read from the first path that has any.
+    static func pids(paths: [String]) -> [Int32] {
+        for p in paths {
+            guard let text = try? Sys.readString(p + "/cgroup.procs") else { continue }
+            let pids = text.split(separator: "\n").compactMap { Int32($0) }
+            if !pids.isEmpty { return pids }
+        }
+        return []
+    }
+
+    /// rmdir with a short retry: the last process can still be leaving when delete runs.
+    static func removeDirectory(_ path: String) throws(RuntimeError) {
+        var delay: UInt32 = 1000
+        for attempt in 0..<12 {
+            if rmdir(path) == 0 { return }
+            let e = errno
+            if e == ENOENT { return }
+            if e != EBUSY || attempt == 11 {
+                throw RuntimeError.sys("rmdir", "remove cgroup \(path)", errno: e)
+            }
+            usleep(delay)
+            delay = min(delay * 2, 100_000)
+        }
+    }
+}

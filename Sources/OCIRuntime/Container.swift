@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// A container as the state store knows it, with its live status.
+public struct Container {
+    public let store: StateStore
+    public var record: ContainerRecord
+
+    public init(store: StateStore, id: String) throws(RuntimeError) {
+        self.store = store
+        self.record = try store.load(id)
+    }
+
+    public var dir: String { store.dir(record.id) }
+    var fifo: String { dir + "/" + StateStore.execFifo }
+
+    /// created while the exec FIFO is there and init lives; running after start removed it;
+    /// stopped when init is gone (or the PID now belongs to another process).
+    public var status: ContainerStatus {
+        if record.pid <= 0 || !ProcStat.isAlive(record.pid, startTime: record.pidStartTime) { return .stopped }
+        if Sys.exists(fifo) { return .created }
+        if isFrozen() { return .paused }
+        return .running
+    }
+
+    func isFrozen() -> Bool {
+        for p in record.cgroupPaths {
+            if p.contains("/freezer/"), let s = try? Sys.readString(p + "/freezer.state") {
+                return s.hasPrefix("FROZEN")
+            }
+            if let s = try? Sys.readString(p + "/cgroup.freeze"), s.hasPrefix("1") { return true }
+        }
+        return false
+    }
+
+    /// Signals init through a pidfd taken while its start time still matches: the signal
+    /// cannot hit a process that reused the PID.
+    func signalInit(_ sig: Int32) throws(RuntimeError) {
+        let pidfd = sw_pidfd_open(record.pid, 0)
+        if pidfd < 0 {
+            let e = errno
+            if e == ESRCH { throw RuntimeError("container \"\(record.id)\" is not running") }
+            throw RuntimeError.sys("pidfd_open", "open container init \(record.pid)", errno: e)
+        }
+        defer { close(pidfd) }
+        guard ProcStat.isAlive(record.pid, startTime: record.pidStartTime) else {
+            throw RuntimeError("container \"\(record.id)\" is not running")
+        }
+        try Sys.check("pidfd_send_signal", "send signal \(sig) to container init \(record.pid)") {
+            sw_pidfd_send_signal(pidfd, sig)
+        }
+    }
+
+    /// Signals every process in the container's cgroup.
+    func signalAll(_ sig: Int32) {
+        for p in CgroupManagers.pids(paths: record.cgroupPaths) { kill(p, sig) }
+    }
+
+    /// Waits (bounded) until init is gone.
+    func waitStopped(timeoutMs: Int = 10_000) -> Bool {
+        var waited = 0
+        while ProcStat.isAlive(record.pid, startTime: record.pidStartTime) {
+            if waited >= timeoutMs { return false }
+            // We may be its parent (run, or create as subreaper): reap it.
+            var status: Int32 = 0
+            _ = waitpid(record.pid, &status, WNOHANG)
+            usleep(1000)
+            waited += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+public struct CreateOptions: Sendable {
+    public var id: String
+    public var bundle: String
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var noPivot = false
+    public var noNewKeyring = false
+    public var preserveFds = 0
+    public var systemdCgroup = false
+
+    public init(id: String, bundle: String) {
+        self.id = id
+        self.bundle = bundle
+    }
+}
+
+/// `create`: validate everything first, then build the container and leave its init blocked
+/// on the exec FIFO. Any failure undoes every step already taken: no state directory, cgroup
+/// or process is left behind.
+public enum ContainerCreate {
+    static let PR_SET_CHILD_SUBREAPER: Int32 = 36
+
+    public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
+        try ContainerID.validate(o.id)
+        let bundle = Sys.absolutePath(o.bundle)
+        let spec = try Spec.load(bundle: bundle)
+        try RuntimeChecks.validate(spec, options: o)
+        let rootfs = spec.root!.path.hasPrefix("/") ? Sys.clean(spec.root!.path) : Sys.clean(bundle + "/" + spec.root!.path)
+        let plan = try NamespacePlan.make(spec)
+        defer { plan.closeJoins() }
+
+        let dir = try store.createDir(o.id)
+        var undo = Undo()
+        undo.add { store.remove(o.id) }
+        do throws(RuntimeError) {
+            let lockFd = try store.lock(o.id)
+            defer { close(lockFd) }
+            let fifo = dir + "/" + StateStore.execFifo
+            try Sys.check("mkfifo", "create the exec FIFO \(fifo)") { mkfifo(fifo, 0o600) }
+
+            let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
+            var record = ContainerRecord(
+                ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
+                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
+                cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil)
+            // Saved before anything exists on the host, so `delete --force` after a crash of
+            // this command knows which cgroups to remove.
+            try store.save(record)
+            undo.add { try? cgroup.destroy() }
+            try cgroup.create()
+
+            let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
+            let (parentEnd, childEnd) = try SyncChannel.pair()
+            defer { parentEnd.close() }
+            let ctx = InitContext(
+                spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
+                cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
+                fifoPath: fifo, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
+                noNewKeyring: o.noNewKeyring)
+
+            // Orphaned init stages are reparented to us, so a failed init can be reaped here.
+            _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            try Fork.ensureSingleThreaded()
+            let stage1 = sw_fork()
+            if stage1 < 0 {
+                let e = errno
+                childEnd.close()
+                throw RuntimeError.sys("fork", "start the container init", errno: e)
+            }
+            if stage1 == 0 {
+                parentEnd.close()
+                InitProcess.stage1(ctx)
+            }
+            childEnd.close()
+            var initPid: Int32 = 0
+            undo.add {
+                kill(stage1, SIGKILL)
+                if initPid > 0 { kill(initPid, SIGKILL) }
+                var st: Int32 = 0
+                waitpid(stage1, &st, 0)
+                if initPid > 0 { waitpid(initPid, &st, 0) }
+            }
+            try cgroup.join(pid: stage1)
+            try parentEnd.send(.proceed)
+            loop: while true {
+                guard let m = try parentEnd.receive() else {
+                    throw RuntimeError("container init exited before it was ready")
+                }
+                switch m {
+                case .mapIDs:
+                    try IDMappings.write(pid: stage1, spec: spec)
+                    try parentEnd.send(.idsMapped)
+                case .initPid(let p):
+                    initPid = p
+                    var st: Int32 = 0
+                    waitpid(stage1, &st, 0)
+                case .warning(let w): Log.warn(w)
+                case .ready: break loop
+                case .failure(let e): throw e
+                case .proceed, .idsMapped: throw RuntimeError("unexpected message from the container init")
+                }
+            }
+            guard initPid > 0, let st = ProcStat.read(initPid) else {
+                throw RuntimeError("container init exited before it was ready")
+            }
+            record.pid = initPid
+            record.pidStartTime = st.startTime
+            record.hooks = nil
+            try store.save(record)
+            if let pf = o.pidFile { try writePidFile(pf, initPid) }
+            undo.clear()
+            return record
+        } catch {
+            undo.run()
+            throw error
+        }
+    }
+
+    static func writePidFile(_ path: String, _ pid: Int32) throws(RuntimeError) {
+        try Sys.writeAtomically(Sys.absolutePath(path), String(pid), mode: 0o644)
+    }
+}
+
+/// Cleanup steps run in reverse order when an operation fails half-way.
+struct Undo {
+    private var steps: [() -> Void] = []
+    mutating func add(_ step: @escaping () -> Void) { steps.append(step) }
+    mutating func clear() { steps.removeAll() }
+    func run() { for s in steps.reversed() { s() } }
+}
+
+/// What swrun itself requires beyond the spec's own rules (Spec.validate), checked before the
+/// system is touched.
+enum RuntimeChecks {
+    static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
+        guard let process = spec.process else { throw RuntimeError.config("process", "required") }
+        guard spec.root != nil else { throw RuntimeError.config("root", "required") }
+        let ns = spec.linux?.namespaces ?? []
+        if !ns.contains(where: { $0.type == "mount" }) {
+            throw RuntimeError.config("linux.namespaces", "a mount namespace is required")
+        }
+        if process.terminal == true && options.consoleSocket == nil {
+            throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
+        }
+        if process.terminal == true {
+            throw RuntimeError.config("process.terminal", "terminals are not supported yet")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import Spec
+
+/// What swrun keeps about a container in `<root>/<id>/state.json`. Everything later commands
+/// need is copied here at create time: the bundle's config.json may change afterwards and
+/// must not affect a created container.
+public struct ContainerRecord: Equatable, Sendable {
+    public var ociVersion: String
+    public var id: String
+    public var pid: Int32
+    public var pidStartTime: UInt64
+    public var bundle: String
+    public var rootfs: String
+    public var created: String
+    public var owner: String
+    public var annotations: [(String, String)]
+    /// Every cgroup directory the container was put in (one per v1 hierarchy, plus v2).
+    public var cgroupPaths: [String]
+    /// Whether the container has its own PID namespace (kill --all / delete must then only
+    /// signal init; otherwise every process in the cgroup).
+    public var ownPidNamespace: Bool
+    /// The config's hooks object, verbatim, for poststop at delete time.
+    public var hooks: JSONValue?
+
+    public init(ociVersion: String, id: String, pid: Int32, pidStartTime: UInt64, bundle: String,
+                rootfs: String, created: String, owner: String, annotations: [(String, String)],
+                cgroupPaths: [String], ownPidNamespace: Bool, hooks: JSONValue?) {
+        self.ociVersion = ociVersion; self.id = id; self.pid = pid; self.pidStartTime = pidStartTime
+        self.bundle = bundle; self.rootfs = rootfs; self.created = created; self.owner = owner
+        self.annotations = annotations; self.cgroupPaths = cgroupPaths
+        self.ownPidNamespace = ownPidNamespace; self.hooks = hooks
+    }
+
+    public static func == (a: ContainerRecord, b: ContainerRecord) -> Bool {
+        a.toJSON() == b.toJSON()
+    }
+
+    public func toJSON() -> JSONValue {
+        var o: [(String, JSONValue)] = [
+            ("ociVersion", .string(ociVersion)), ("id", .string(id)), ("pid", .int(Int64(pid))),
+            ("pidStartTime", .int(Int64(pidStartTime))), ("bundle", .string(bundle)),
+            ("rootfs", .string(rootfs)), ("created", .string(created)), ("owner", .string(owner)),
+            ("annotations", .object(annotations.map { ($0.0, .string($0.1)) })),
+            ("cgroupPaths", .array(cgroupPaths.map { .string($0) })),
+            ("ownPidNamespace", .bool(ownPidNamespace)),
+        ]
+        if let h = hooks { o.append(("hooks", h)) }
+        return .object(o)
+    }
+
+    public static func fromJSON(_ v: JSONValue) throws(RuntimeError) -> ContainerRecord {
+        func str(_ k: String) throws(RuntimeError) -> String {
+            guard let s = v[k]?.stringValue else { throw RuntimeError("state.json: missing \(k)") }
+            return s
+        }
+        guard let pid = v["pid"]?.intValue, let start = v["pidStartTime"]?.intValue else {
+            throw RuntimeError("state.json: missing pid")
+        }
+        var ann: [(String, String)] = []
+        if case .object(let pairs)? = v["annotations"] {
+            for (k, val) in pairs { if let s = val.stringValue { ann.append((k, s)) } }
+        }
+        var cg: [String] = []
+        if case .array(let items)? = v["cgroupPaths"] { cg = items.compactMap { $0.stringValue } }
+        var own = true
+        if case .bool(let b)? = v["ownPidNamespace"] { own = b }
+        return ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: Int32(pid),
+                               pidStartTime: UInt64(start), bundle: try str("bundle"), rootfs: try str("rootfs"),
+                               created: try str("created"), owner: v["owner"]?.stringValue ?? "",
+                               annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"])
+    }
+
+    /// The runtime-spec state (runtime.md "State") plus runc's extra fields engines read.
+    public func publicState(status: ContainerStatus) -> JSONValue {
+        var o: [(String, JSONValue)] = [
+            ("ociVersion", .string(ociVersion)), ("id", .string(id)),
+            ("pid", .int(status == .stopped ? 0 : Int64(pid))),
+            ("status", .string(status.rawValue)), ("bundle", .string(bundle)),
+            ("rootfs", .string(rootfs)), ("created", .string(created)), ("owner", .string(owner)),
+        ]
+        if !annotations.isEmpty { o.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
+        return .object(o)
+    }
+}
+
+public enum ContainerStatus: String, Sendable {
+    case creating, created, running, paused, stopped
+}

@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// `run`: create + start. In the foreground swrun stays the container's parent (a child
+/// subreaper), forwards the signals it gets to init, and exits with init's status.
+public enum ContainerRun {
+    static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
+                                     SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCHLD]
+
+    public static func run(store: StateStore, options: CreateOptions, detach: Bool) throws(RuntimeError) -> Int32 {
+        // Blocked before fork, so none is lost between create and the wait loop; the init
+        // stages unblock them.
+        let sigfd = detach ? -1 : forwarded.withUnsafeBufferPointer { sw_block_signals_fd($0.baseAddress, Int32($0.count)) }
+        let record = try ContainerCreate.run(store: store, options: options)
+        let c = try Container(store: store, id: record.id)
+        do {
+            try ContainerStart.release(c)
+        } catch {
+            try? c.signalInit(SIGKILL)
+            try? ContainerDelete.destroy(c)
+            throw error
+        }
+        if detach { return 0 }
+        let status = wait(for: record.pid, sigfd: sigfd)
+        try ContainerDelete.destroy(c)
+        return status
+    }
+
+    static func wait(for pid: Int32, sigfd: Int32) -> Int32 {
+        while true {
+            let sig = sw_read_signalfd(sigfd)
+            if sig < 0 { break }
+            if sig == SIGCHLD {
+                var st: Int32 = 0
+                while true {
+                    let r = waitpid(-1, &st, WNOHANG)
+                    if r <= 0 { break }
+                    if r == pid {
+                        if sw_wifexited(st) != 0 { return sw_wexitstatus(st) }
+                        if sw_wifsignaled(st) != 0 { return 128 + sw_wtermsig(st) }
+                    }
+                }
+                continue
+            }
+            kill(pid, sig)
+        }
+        // signalfd failed: fall back to a plain blocking wait.
+        var st: Int32 = 0
+        while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
+        if sw_wifexited(st) != 0 { return sw_wexitstatus(st) }
+        if sw_wifsignaled(st) != 0 { return 128 + sw_wtermsig(st) }
+        return 1
+    }
+}

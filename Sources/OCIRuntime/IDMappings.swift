@@ -1,0 +1,14 @@
+import Spec
+
+/// uid_map / gid_map of the container's user namespace, written by the parent (which holds
+/// the privileges in the host's namespace) while the child waits.
+enum IDMappings {
+    static func write(pid: Int32, spec: Spec) throws(RuntimeError) {
+        func text(_ maps: [LinuxIDMapping]?) -> String {
+            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        let uid = text(spec.linux?.uidMappings), gid = text(spec.linux?.gidMappings)
+        if !gid.isEmpty { try Sys.writeFile("/proc/\(pid)/gid_map", gid, flags: 0, jsonPath: "linux.gidMappings") }
+        if !uid.isEmpty { try Sys.writeFile("/proc/\(pid)/uid_map", uid, flags: 0, jsonPath: "linux.uidMappings") }
+    }
+}

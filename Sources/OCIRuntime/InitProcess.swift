@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// Everything the container's init stages need, captured before fork (the child gets a copy
+/// of memory, so nothing is serialized).
+struct InitContext {
+    var spec: Spec
+    var id: String
+    var bundle: String
+    var rootfs: String
+    var namespaces: NamespacePlan
+    var cgroupMount: CgroupMountPlan
+    var fifoPath: String
+    var channel: SyncChannel
+    var preserveFds: Int
+    var noPivot: Bool
+    var noNewKeyring: Bool
+}
+
+/// The container's init, in two stages after `create` forks:
+///
+/// stage 1 (in the host's PID namespace) joins namespaces given by path, makes the user
+/// namespace (the parent writes its ID maps), unshares the rest and forks stage 2, which is
+/// PID 1 of a new PID namespace (unshare(CLONE_NEWPID) and time namespaces only apply to
+/// children). Stage 1 reports stage 2's host PID and exits.
+///
+/// stage 2 builds the rootfs, reports ready, blocks on the exec FIFO until `start`, then
+/// takes on the process's identity and execs the user's program.
+///
+/// Fork safety: swrun forks from Swift without re-executing itself. That is safe because the
+/// process is single-threaded at fork time: no Foundation, Dispatch or Swift concurrency on
+/// this path, and `create` checks /proc/self/task before forking (Fork.ensureSingleThreaded).
+enum InitProcess {
+    static let PR_SET_PDEATHSIG: Int32 = 1, PR_SET_DUMPABLE: Int32 = 4, PR_SET_NO_NEW_PRIVS: Int32 = 38
+
+    static func stage1(_ ctx: InitContext) -> Never {
+        _ = sw_unblock_all_signals()
+        _ = sw_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
+        // Until exec, /proc/<pid>/exe of this process is the host's swrun binary: nobody in
+        // the container may open it (CVE-2019-5736).
+        _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        let ch = ctx.channel
+        do throws(RuntimeError) {
+            try ch.expect(.proceed, during: "cgroup setup")
+            try ctx.namespaces.enterJoined()
+            ctx.namespaces.closeJoins()
+            if ctx.namespaces.newUser {
+                try Sys.check("unshare", "create user namespace", jsonPath: "linux.namespaces") { sw_unshare(0x1000_0000) }
+                try ch.send(.mapIDs)
+                try ch.expect(.idsMapped, during: "user namespace mapping")
+                try Sys.check("setresgid", "become root in the user namespace", jsonPath: "linux.gidMappings") { sw_setresgid(0, 0, 0) }
+                try Sys.check("setresuid", "become root in the user namespace", jsonPath: "linux.uidMappings") { sw_setresuid(0, 0, 0) }
+            }
+            let flags = ctx.namespaces.unshareFlags
+            if flags != 0 {
+                try Sys.check("unshare", "create namespaces", jsonPath: "linux.namespaces") { sw_unshare(flags) }
+            }
+            if ctx.namespaces.creates("time") { try writeTimeOffsets(ctx.spec) }
+            let pid = sw_fork()
+            if pid < 0 {
+                let e = errno
+                throw RuntimeError.sys("fork", "start the container init", errno: e)
+            }
+            if pid == 0 { stage2(ctx) }
+            try ch.send(.initPid(pid))
+            _exit(0)
+        } catch {
+            try? ch.send(.failure(error))
+            _exit(1)
+        }
+    }
+
+    static func writeTimeOffsets(_ spec: Spec) throws(RuntimeError) {
+        var lines = ""
+        for (clock, off) in (spec.linux?.timeOffsets ?? [:]).sorted(by: { $0.key < $1.key }) {
+            lines += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
+        }
+        if lines.isEmpty { return }
+        try Sys.writeFile("/proc/self/timens_offsets", lines, flags: 0, jsonPath: "linux.timeOffsets")
+    }
+
+    static func stage2(_ ctx: InitContext) -> Never {
+        let ch = ctx.channel
+        let spec = ctx.spec
+        let process = spec.process!
+        var fifoFd: Int32 = -1
+        var executable = ""
+        let user = process.user ?? User(uid: 0, gid: 0)
+        var env: [String] = process.env ?? []
+        do throws(RuntimeError) {
+            _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+            if setsid() < 0 {
+                let e = errno
+                throw RuntimeError.sys("setsid", "start a new session", errno: e)
+            }
+            // Device nodes and mount points get exactly the modes the config asks for.
+            umask(0)
+            fifoFd = try Sys.check("open", "open the exec FIFO") { open(ctx.fifoPath, O_PATH | O_CLOEXEC) }
+            try RootfsSetup(spec: spec, rootfs: ctx.rootfs, bundle: ctx.bundle,
+                            userns: ctx.namespaces.has("user"), noPivot: ctx.noPivot,
+                            cgroupMount: ctx.cgroupMount).run()
+            try RootfsSetup.kernelSettings(spec)
+            if !process.cwd.isEmpty && !Sys.isDirectory(process.cwd) { try? Sys.mkdirAll(process.cwd) }
+            try RootfsSetup.finish(spec)
+            try ProcessAttributes.oomScoreAdj(process.oomScoreAdj)
+            try Rlimits.apply(process.rlimits)
+            if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
+            if chdir(process.cwd) != 0 {
+                let e = errno
+                throw RuntimeError.sys("chdir", "change to the working directory \(process.cwd)", errno: e, jsonPath: "process.cwd")
+            }
+            executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
+            if !Sys.exists("/proc/self/fd/\(fifoFd)") {
+                throw RuntimeError("the container has no /proc: swrun needs one to wait for start", jsonPath: "mounts",
+                                   hint: "add a proc mount on /proc")
+            }
+            if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+                env.append("HOME=" + UserSwitch.home(uid: user.uid))
+            }
+            try ch.send(.ready)
+        } catch {
+            try? ch.send(.failure(error))
+            _exit(1)
+        }
+        ch.close()
+        do throws(RuntimeError) {
+            try waitForStart(fifoFd)
+            try finishProcess(process, spec: spec, setgroupsAllowed: true)
+            try closeInheritedFds(preserve: ctx.preserveFds)
+        } catch {
+            Log.stderr("swrun: container init: \(error)")
+            _exit(127)
+        }
+        exec(executable, args: process.args ?? [], env: env)
+    }
+
+    /// Blocks until `start` opens the FIFO for reading, then tells it we are going.
+    static func waitForStart(_ fifoFd: Int32) throws(RuntimeError) {
+        let fd = try Sys.check("open", "open the exec FIFO for writing") { open("/proc/self/fd/\(fifoFd)", O_WRONLY | O_CLOEXEC) }
+        try Sys.writeAll(fd, [UInt8(ascii: "0")], what: "exec FIFO")
+        close(fd)
+        close(fifoFd)
+    }
+
+    /// Identity and privileges, in the order that keeps each step possible: scheduling and
+    /// bounding set while still privileged, user switch with capabilities kept, the
+    /// configured capability sets, then no_new_privs.
+    static func finishProcess(_ process: Process, spec: Spec, setgroupsAllowed: Bool) throws(RuntimeError) {
+        try ProcessAttributes.scheduler(process.scheduler)
+        try ProcessAttributes.ioPriority(process.ioPriority)
+        try ProcessAttributes.personality(spec.linux?.personality)
+        let caps = process.capabilities.map { Capabilities($0) }
+        for w in caps?.warnings ?? [] { Log.write(.warning, w) }
+        try caps?.dropBounding()
+        let user = process.user ?? User(uid: 0, gid: 0)
+        try UserSwitch.apply(user, setgroupsAllowed: setgroupsAllowed)
+        try caps?.apply()
+        if process.noNewPrivileges == true {
+            try Sys.check("prctl", "set no_new_privs", jsonPath: "process.noNewPrivileges") {
+                sw_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+            }
+        }
+        umask(mode_t(user.umask ?? 0o022))
+    }
+
+    /// Only stdio and the --preserve-fds range cross exec: no host fd leaks into the
+    /// container (CVE-2024-21626).
+    static func closeInheritedFds(preserve: Int) throws(RuntimeError) {
+        for fd in 3..<(3 + Int32(preserve)) { _ = sw_fcntl_int(fd, F_SETFD, 0) }
+        let CLOSE_RANGE_CLOEXEC: UInt32 = 4
+        try Sys.check("close_range", "mark inherited file descriptors close-on-exec") {
+            sw_close_range(UInt32(3 + preserve), UInt32.max, CLOSE_RANGE_CLOEXEC)
+        }
+    }
+
+    static func exec(_ path: String, args: [String], env: [String]) -> Never {
+        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        execve(path, &cargs, &cenv)
+        let e = errno
+        Log.stderr("swrun: exec \(path): \(Sys.errnoText(e))")
+        _exit(e == ENOENT ? 127 : 126)
+    }
+}
+
+enum Fork {
+    /// fork() from a multi-threaded process copies one thread and whatever locks the others
+    /// held: the child could deadlock in malloc. swrun never starts threads; this proves it.
+    static func ensureSingleThreaded() throws(RuntimeError) {
+        let n = sw_thread_count()
+        if n != 1 {
+            throw RuntimeError("swrun must be single-threaded to fork the container init, but has \(n) threads")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// linux.namespaces: which to create (flags for unshare) and which to join (fds opened and
+/// type-checked in the parent, before anything is forked, so a bad path is a config error).
+struct NamespacePlan {
+    struct Join {
+        var type: String
+        var flag: Int32
+        var fd: Int32
+        var path: String
+    }
+
+    static let flags: [String: Int32] = [
+        "pid": 0x2000_0000, "network": 0x4000_0000, "mount": 0x0002_0000, "ipc": 0x0800_0000,
+        "uts": 0x0400_0000, "user": 0x1000_0000, "cgroup": 0x0200_0000, "time": 0x0000_0080,
+    ]
+    /// The names /proc/PID/ns uses, for error messages.
+    static let procNames: [String: String] = [
+        "pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user",
+        "cgroup": "cgroup", "time": "time",
+    ]
+
+    /// Namespaces to create, except user (made first, on its own, so the parent can map IDs).
+    var unshareFlags: Int32 = 0
+    var newUser = false
+    var joins: [Join] = []
+
+    func has(_ type: String) -> Bool {
+        guard let f = NamespacePlan.flags[type] else { return false }
+        if type == "user" { return newUser || joins.contains { $0.type == "user" } }
+        return unshareFlags & f != 0 || joins.contains { $0.type == type }
+    }
+    func creates(_ type: String) -> Bool {
+        if type == "user" { return newUser }
+        guard let f = NamespacePlan.flags[type] else { return false }
+        return unshareFlags & f != 0
+    }
+
+    static func make(_ spec: Spec) throws(RuntimeError) -> NamespacePlan {
+        var plan = NamespacePlan()
+        for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
+            let jp = "linux.namespaces[\(i)]"
+            guard let flag = flags[ns.type] else {
+                throw RuntimeError.config(jp + ".type", "unknown namespace type \"\(ns.type)\"")
+            }
+            if let path = ns.path, !path.isEmpty {
+                let fd = open(path, O_RDONLY | O_CLOEXEC)
+                if fd < 0 {
+                    let e = errno
+                    plan.closeJoins()
+                    throw RuntimeError.sys("open", "cannot open namespace \(path)", errno: e, jsonPath: jp + ".path")
+                }
+                let NS_GET_NSTYPE: UInt = 0xb703
+                let actual = sw_ioctl_int(fd, NS_GET_NSTYPE, 0)
+                if actual < 0 {
+                    let e = errno
+                    close(fd)
+                    plan.closeJoins()
+                    throw RuntimeError.sys("ioctl", "\(path) is not a namespace file", errno: e, jsonPath: jp + ".path")
+                }
+                if actual != flag {
+                    close(fd)
+                    plan.closeJoins()
+                    let actualName = flags.first { $0.value == actual }.map { procNames[$0.key] ?? $0.key } ?? "unknown"
+                    throw RuntimeError.config(jp + ".path",
+                        "\(path) is a \(actualName) namespace, not a \(procNames[ns.type] ?? ns.type) namespace")
+                }
+                plan.joins.append(Join(type: ns.type, flag: flag, fd: fd, path: path))
+            } else if ns.type == "user" {
+                plan.newUser = true
+            } else {
+                plan.unshareFlags |= flag
+            }
+        }
+        // A user namespace is joined before the others: joining them needs its capabilities.
+        plan.joins.sort { a, b in a.type == "user" && b.type != "user" }
+        return plan
+    }
+
+    func closeJoins() { for j in joins { close(j.fd) } }
+
+    /// In the child: enter every namespace given by path.
+    func enterJoined() throws(RuntimeError) {
+        for (i, j) in joins.enumerated() {
+            _ = i
+            try Sys.check("setns", "join \(j.type) namespace \(j.path)") { sw_setns(j.fd, j.flag) }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// process.capabilities: bounding set dropped before the user switch, then the effective,
+/// permitted and inheritable sets with capset and the ambient set with prctl. Names this
+/// kernel does not know are skipped with a warning (runc does the same).
+struct Capabilities {
+    static let PR_CAPBSET_READ: Int32 = 23, PR_CAPBSET_DROP: Int32 = 24
+    static let PR_CAP_AMBIENT: Int32 = 47, PR_CAP_AMBIENT_RAISE: UInt = 2, PR_CAP_AMBIENT_CLEAR_ALL: UInt = 4
+
+    var bounding: Set<Int32> = []
+    var effective: Set<Int32> = []
+    var permitted: Set<Int32> = []
+    var inheritable: Set<Int32> = []
+    var ambient: Set<Int32> = []
+    var warnings: [String] = []
+
+    static func lastCap() -> Int32 {
+        if let s = try? Sys.readString("/proc/sys/kernel/cap_last_cap"), let n = Int32(s.trimmingCharacters(in: " \n")) {
+            return n
+        }
+        return 40
+    }
+
+    static func hasEffective(_ cap: Int32) -> Bool {
+        var e: [UInt32] = [0, 0], p: [UInt32] = [0, 0], i: [UInt32] = [0, 0]
+        guard sw_capget(&e, &p, &i) == 0 else { return false }
+        return e[Int(cap / 32)] & (1 << UInt32(cap % 32)) != 0
+    }
+
+    init(_ caps: LinuxCapabilities) {
+        let last = Capabilities.lastCap()
+        func set(_ names: [String]?, _ field: String) -> Set<Int32> {
+            var out = Set<Int32>()
+            for name in names ?? [] {
+                if let n = Spec.capabilityNumbers[name], n <= last { out.insert(n) }
+                else { warnings.append("process.capabilities.\(field): unknown capability \"\(name)\", ignored") }
+            }
+            return out
+        }
+        bounding = set(caps.bounding, "bounding")
+        effective = set(caps.effective, "effective")
+        permitted = set(caps.permitted, "permitted")
+        inheritable = set(caps.inheritable, "inheritable")
+        ambient = set(caps.ambient, "ambient")
+    }
+
+    /// Before setuid: needs CAP_SETPCAP, which is gone after the switch.
+    func dropBounding() throws(RuntimeError) {
+        for cap in 0...Capabilities.lastCap() where !bounding.contains(cap) {
+            if sw_prctl(Capabilities.PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) != 0 {
+                let e = errno
+                if e == EINVAL { continue }
+                throw RuntimeError.sys("prctl", "drop capability \(cap) from the bounding set", errno: e,
+                                       jsonPath: "process.capabilities.bounding")
+            }
+        }
+    }
+
+    func apply() throws(RuntimeError) {
+        func words(_ s: Set<Int32>) -> [UInt32] {
+            var w: [UInt32] = [0, 0]
+            for c in s { w[Int(c / 32)] |= 1 << UInt32(c % 32) }
+            return w
+        }
+        let e = words(effective), p = words(permitted), i = words(inheritable)
+        try Sys.check("capset", "set capabilities", jsonPath: "process.capabilities") { sw_capset(e, p, i) }
+        _ = sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        for c in ambient.sorted() {
+            try Sys.check("prctl", "raise ambient capability \(c)", jsonPath: "process.capabilities.ambient") {
+                sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_RAISE, UInt(c), 0, 0)
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// The attributes of the container's process that are neither identity nor capabilities:
+/// OOM score, scheduler, I/O priority, personality.
+enum ProcessAttributes {
+    static func oomScoreAdj(_ v: Int?) throws(RuntimeError) {
+        guard let v else { return }
+        do {
+            try Sys.writeFile("/proc/self/oom_score_adj", String(v), flags: O_TRUNC, jsonPath: "process.oomScoreAdj")
+        } catch {
+            if error.errno == EACCES || error.errno == EPERM {
+                var e = error
+                e.hint = "lowering oom_score_adj needs CAP_SYS_RESOURCE"
+                throw e
+            }
+            throw error
+        }
+    }
+
+    static let policies: [String: UInt32] = [
+        "SCHED_OTHER": 0, "SCHED_FIFO": 1, "SCHED_RR": 2, "SCHED_BATCH": 3, "SCHED_ISO": 4,
+        "SCHED_IDLE": 5, "SCHED_DEADLINE": 6,
+    ]
+    static let schedFlags: [String: UInt64] = [
+        "SCHED_FLAG_RESET_ON_FORK": 0x01, "SCHED_FLAG_RECLAIM": 0x02, "SCHED_FLAG_DL_OVERRUN": 0x04,
+        "SCHED_FLAG_KEEP_POLICY": 0x08, "SCHED_FLAG_KEEP_PARAMS": 0x10, "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
+        "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40,
+    ]
+
+    static func scheduler(_ s: Scheduler?) throws(RuntimeError) {
+        guard let s else { return }
+        guard let policy = policies[s.policy] else {
+            throw RuntimeError.config("process.scheduler.policy", "unknown scheduling policy \"\(s.policy)\"")
+        }
+        var flags: UInt64 = 0
+        for (i, f) in (s.flags ?? []).enumerated() {
+            guard let v = schedFlags[f] else {
+                throw RuntimeError.config("process.scheduler.flags[\(i)]", "unknown scheduler flag \"\(f)\"")
+            }
+            flags |= v
+        }
+        try Sys.check("sched_setattr", "set scheduler \(s.policy)", jsonPath: "process.scheduler") {
+            sw_sched_setattr(0, policy, flags, Int32(s.nice ?? 0), UInt32(s.priority ?? 0),
+                             UInt64(s.runtime ?? 0), UInt64(s.deadline ?? 0), UInt64(s.period ?? 0))
+        }
+    }
+
+    static let ioClasses: [String: Int32] = ["IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3]
+
+    static func ioPriority(_ p: LinuxIOPriority?) throws(RuntimeError) {
+        guard let p else { return }
+        guard let cls = ioClasses[p.`class`] else {
+            throw RuntimeError.config("process.ioPriority.class", "unknown I/O priority class \"\(p.`class`)\"")
+        }
+        let prio = (cls << 13) | Int32(p.priority ?? 0)
+        try Sys.check("ioprio_set", "set I/O priority", jsonPath: "process.ioPriority") { sw_ioprio_set(1, 0, prio) }
+    }
+
+    static func personality(_ p: LinuxPersonality?) throws(RuntimeError) {
+        guard let p else { return }
+        let domains: [String: UInt] = ["LINUX": 0, "LINUX32": 0x0008]
+        guard let d = domains[p.domain] else {
+            throw RuntimeError.config("linux.personality.domain", "unknown personality domain \"\(p.domain)\"")
+        }
+        try Sys.check("personality", "set personality \(p.domain)", jsonPath: "linux.personality") { sw_personality(d) }
+    }
+}

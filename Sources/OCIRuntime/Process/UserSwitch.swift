@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// process.user: supplementary groups, gid, uid, with capabilities kept across the switch so
+/// the configured sets can be applied afterwards.
+enum UserSwitch {
+    static let PR_SET_KEEPCAPS: Int32 = 8
+
+    static func apply(_ user: User, setgroupsAllowed: Bool) throws(RuntimeError) {
+        try Sys.check("prctl", "keep capabilities across the user switch") { sw_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+        if setgroupsAllowed {
+            let groups = (user.additionalGids ?? []).map { gid_t($0) }
+            try Sys.check("setgroups", "set additional groups \(groups)", jsonPath: "process.user.additionalGids") {
+                groups.withUnsafeBufferPointer { sw_setgroups($0.count, $0.baseAddress) }
+            }
+        }
+        let gid = gid_t(user.gid), uid = uid_t(user.uid)
+        try Sys.check("setresgid", "set gid \(gid)", jsonPath: "process.user.gid",
+                      hint: "the gid must be mapped in the container's user namespace") { sw_setresgid(gid, gid, gid) }
+        try Sys.check("setresuid", "set uid \(uid)", jsonPath: "process.user.uid",
+                      hint: "the uid must be mapped in the container's user namespace") { sw_setresuid(uid, uid, uid) }
+        try Sys.check("prctl", "reset keep-capabilities") { sw_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
+    }
+
+    /// HOME from the container's /etc/passwd when the config's env does not set it.
+    static func home(uid: UInt32) -> String {
+        guard let text = try? Sys.readString("/etc/passwd") else { return "/" }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            if f.count >= 6, UInt32(f[2]) == uid { return f[5].isEmpty ? "/" : String(f[5]) }
+        }
+        return "/"
+    }
+}

@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// The config's `mounts`, in order, each onto a destination resolved inside the rootfs.
+struct Mounter {
+    let root: InRoot
+    let bundle: String
+    let userns: Bool
+    let cgroupMount: CgroupMountPlan
+
+    func mountAll(_ mounts: [Mount]) throws(RuntimeError) {
+        for (i, m) in mounts.enumerated() {
+            try mountOne(m, jsonPath: "mounts[\(i)]")
+        }
+    }
+
+    func mountOne(_ m: Mount, jsonPath: String) throws(RuntimeError) {
+        let opts = MountOptions.parse(m.options)
+        let type = m.type ?? (opts.bind ? "bind" : "")
+        let isBind = opts.bind || type == "bind"
+        if type == "cgroup" || type == "cgroup2" {
+            try cgroupMount.mount(at: m.destination, type: type, options: opts, root: root, jsonPath: jsonPath)
+            return
+        }
+        var source = m.source ?? ""
+        if isBind && !source.hasPrefix("/") { source = Sys.clean(bundle + "/" + source) }
+        var sourceIsDir = true
+        if isBind {
+            var st = stat()
+            if stat(source, &st) != 0 {
+                let e = errno
+                throw RuntimeError.sys("stat", "bind mount source \(source)", errno: e, jsonPath: jsonPath + ".source")
+            }
+            sourceIsDir = (st.st_mode & S_IFMT) == S_IFDIR
+        }
+        let target = try root.ensure(m.destination, directory: sourceIsDir, jsonPath: jsonPath + ".destination")
+        defer { close(target) }
+        let dest = InRoot.procPath(target)
+        let what = "mount \(type.isEmpty ? "bind" : type) on \(m.destination)"
+        if isBind {
+            let f = MountOptions.MS_BIND | (opts.recursive ? MountOptions.MS_REC : 0)
+            try Sys.check("mount", what, jsonPath: jsonPath) { mount(source, dest, "", f, nil) }
+            // Bind mounts ignore every other flag on the first call: apply them by remount.
+            let extra = opts.flags & ~(MountOptions.MS_REC | MountOptions.MS_BIND)
+            if extra != 0 {
+                try withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
+                    try remountBind(p, flags: extra, what: what, jsonPath: jsonPath)
+                }
+            }
+        } else {
+            let data = opts.dataString
+            let rc = data.isEmpty ? mount(source, dest, type, opts.flags, nil)
+                                  : data.withCString { mount(source, dest, type, opts.flags, $0) }
+            if rc != 0 {
+                let e = errno
+                // sysfs in a user namespace without its own network namespace cannot be
+                // mounted fresh: bind the host's instead, as runc does.
+                if type == "sysfs" && (e == EPERM || e == EBUSY) && userns {
+                    try Sys.check("mount", "bind /sys on \(m.destination)", jsonPath: jsonPath) {
+                        mount("/sys", dest, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+                    }
+                    if opts.flags != 0 {
+                        try withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
+                            try remountBind(p, flags: opts.flags, what: what, jsonPath: jsonPath)
+                        }
+                    }
+                } else {
+                    throw RuntimeError.sys("mount", what, errno: e, jsonPath: jsonPath)
+                }
+            }
+        }
+        if !opts.propagation.isEmpty {
+            try withMounted(m.destination, jsonPath: jsonPath) { (path) throws(RuntimeError) in
+                for p in opts.propagation {
+                    try Sys.check("mount", "set propagation of \(m.destination)", jsonPath: jsonPath) { mount("", path, "", p, nil) }
+                }
+            }
+        }
+    }
+
+    /// The fd used to mount still names what is underneath the new mount: remounts and
+    /// propagation changes need the destination resolved again, now through the new mount.
+    func withMounted(_ destination: String, jsonPath: String,
+                     _ body: (String) throws(RuntimeError) -> Void) throws(RuntimeError) {
+        let fd = try Sys.check("openat2", "resolve \(destination) in the rootfs", jsonPath: jsonPath) { root.open(destination) }
+        defer { close(fd) }
+        try body(InRoot.procPath(fd))
+    }
+
+    /// Remount of a bind mount with `flags`, keeping the flags the kernel locked on it (in a
+    /// user namespace nosuid/nodev/noexec of the source cannot be dropped).
+    func remountBind(_ dest: String, flags: UInt, what: String, jsonPath: String) throws(RuntimeError) {
+        var sv = statvfs()
+        let locked: UInt = statvfs(dest, &sv) == 0 ? UInt(sv.f_flag) & (MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC) : 0
+        let f = MountOptions.MS_BIND | MountOptions.MS_REMOUNT | flags | locked
+        try Sys.check("mount", "remount \(what)", jsonPath: jsonPath) { mount("", dest, "", f, nil) }
+    }
+}

@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// The container's filesystem view, in the order runc builds it: propagation of the new
+/// mount namespace, the rootfs as a mount point, the config's mounts, /dev, then pivot_root
+/// and the read-only root.
+struct RootfsSetup {
+    let spec: Spec
+    let rootfs: String
+    let bundle: String
+    let userns: Bool
+    let noPivot: Bool
+    let cgroupMount: CgroupMountPlan
+
+    static func propagationFlag(_ name: String?) -> UInt? {
+        guard let name else { return nil }
+        return MountOptions.propagationTable[name]
+    }
+
+    func run() throws(RuntimeError) {
+        // Nothing done in here may propagate back to the host: everything slave unless the
+        // config asks for a propagation of its own.
+        let rootProp = RootfsSetup.propagationFlag(spec.linux?.rootfsPropagation)
+        let initial = rootProp.map { $0 | MountOptions.MS_REC } ?? (MountOptions.MS_SLAVE | MountOptions.MS_REC)
+        try Sys.check("mount", "set propagation of /", jsonPath: "linux.rootfsPropagation") {
+            mount("", "/", "", initial, nil)
+        }
+        try Sys.check("mount", "bind the rootfs \(rootfs) onto itself", jsonPath: "root.path") {
+            mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+        }
+        // pivot_root refuses a new root whose parent mount is shared.
+        try makeParentMountPrivate()
+
+        let root = try InRoot(path: rootfs)
+        defer { root.close() }
+        let mounts = spec.mounts ?? []
+        try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount).mountAll(mounts)
+        let devMounted = mounts.contains { Sys.clean($0.destination) == "/dev" && !MountOptions.parse($0.options).bind && $0.type != "bind" }
+        let devpts = mounts.contains { Sys.clean($0.destination) == "/dev/pts" }
+        try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
+        if devMounted { try DeviceSetup(root: root, userns: userns).links(hasDevpts: devpts) }
+
+        if noPivot { try moveRoot() } else { try pivotRoot() }
+        if let p = rootProp {
+            try Sys.check("mount", "set rootfs propagation", jsonPath: "linux.rootfsPropagation") { mount("", "/", "", p, nil) }
+        }
+    }
+
+    private func makeParentMountPrivate() throws(RuntimeError) {
+        let info = (try? Sys.readString("/proc/self/mountinfo")) ?? ""
+        var best = "/"
+        var bestShared = false
+        for line in info.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count > 6 else { continue }
+            let mp = CgroupHierarchies.unescape(String(f[4]))
+            let parentOfRootfs = Sys.dirname(of: rootfs)
+            if (parentOfRootfs == mp || parentOfRootfs.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.count >= best.count {
+                best = mp
+                bestShared = f[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }
+            }
+        }
+        if bestShared {
+            try Sys.check("mount", "make \(best) private for pivot_root") { mount("", best, "", MountOptions.MS_PRIVATE, nil) }
+        }
+    }
+
+    /// pivot_root(".", ".") stacks the old root on top of the new one; detaching it leaves
+    /// only the container's tree, with no directory needed for the old root.
+    private func pivotRoot() throws(RuntimeError) {
+        let oldRoot = try Sys.check("open", "open /") { open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC) }
+        defer { close(oldRoot) }
+        let newRoot = try Sys.check("open", "open rootfs \(rootfs)") { open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC) }
+        defer { close(newRoot) }
+        try Sys.check("fchdir", "enter the rootfs") { fchdir(newRoot) }
+        try Sys.check("pivot_root", "pivot_root to \(rootfs)", hint: "use --no-pivot when the rootfs is on a ramfs") {
+            sw_pivot_root(".", ".")
+        }
+        try Sys.check("fchdir", "enter the old root") { fchdir(oldRoot) }
+        // The old root must not propagate its unmount to the host.
+        try Sys.check("mount", "make the old root slave") { mount("", ".", "", MountOptions.MS_SLAVE | MountOptions.MS_REC, nil) }
+        try Sys.check("umount2", "detach the old root") { umount2(".", Int32(MNT_DETACH)) }
+        try Sys.check("chdir", "enter the new root") { chdir("/") }
+    }
+
+    private func moveRoot() throws(RuntimeError) {
+        try Sys.check("chdir", "enter the rootfs") { chdir(rootfs) }
+        try Sys.check("mount", "move the rootfs to /") { mount(rootfs, "/", "", MountOptions.MS_MOVE, nil) }
+        try Sys.check("chroot", "chroot into the rootfs") { chroot(".") }
+        try Sys.check("chdir", "enter the new root") { chdir("/") }
+    }
+
+    /// After pivot_root: root.readonly, masked and read-only paths.
+    static func finish(_ spec: Spec) throws(RuntimeError) {
+        if spec.root?.readonly == true {
+            try remountReadonly("/", jsonPath: "root.readonly")
+        }
+        for (i, p) in (spec.linux?.maskedPaths ?? []).enumerated() {
+            try mask(p, jsonPath: "linux.maskedPaths[\(i)]")
+        }
+        for (i, p) in (spec.linux?.readonlyPaths ?? []).enumerated() {
+            var st = stat()
+            if stat(p, &st) != 0 {
+                if errno == ENOENT { continue }
+                let e = errno
+                throw RuntimeError.sys("stat", "read-only path \(p)", errno: e, jsonPath: "linux.readonlyPaths[\(i)]")
+            }
+            try Sys.check("mount", "bind \(p) for read-only", jsonPath: "linux.readonlyPaths[\(i)]") {
+                mount(p, p, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+            }
+            try remountReadonly(p, jsonPath: "linux.readonlyPaths[\(i)]")
+        }
+    }
+
+    static func remountReadonly(_ path: String, jsonPath: String) throws(RuntimeError) {
+        var sv = statvfs()
+        let keep: UInt = MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC
+            | MountOptions.MS_NOATIME | MountOptions.MS_NODIRATIME | MountOptions.MS_RELATIME
+        let flags = statvfs(path, &sv) == 0 ? UInt(sv.f_flag) & keep : 0
+        try Sys.check("mount", "remount \(path) read-only", jsonPath: jsonPath) {
+            mount("", path, "", MountOptions.MS_BIND | MountOptions.MS_REMOUNT | MountOptions.MS_RDONLY | flags, nil)
+        }
+    }
+
+    /// A masked directory gets an empty read-only tmpfs, a masked file /dev/null.
+    static func mask(_ path: String, jsonPath: String) throws(RuntimeError) {
+        var st = stat()
+        if stat(path, &st) != 0 {
+            if errno == ENOENT { return }
+            let e = errno
+            throw RuntimeError.sys("stat", "masked path \(path)", errno: e, jsonPath: jsonPath)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            try Sys.check("mount", "mask \(path)", jsonPath: jsonPath) { mount("tmpfs", path, "tmpfs", MountOptions.MS_RDONLY, nil) }
+        } else {
+            try Sys.check("mount", "mask \(path)", jsonPath: jsonPath) { mount("/dev/null", path, "", MountOptions.MS_BIND, nil) }
+        }
+    }
+
+    /// sysctl, hostname and domainname: written from inside the container's namespaces.
+    static func kernelSettings(_ spec: Spec) throws(RuntimeError) {
+        if let h = spec.hostname {
+            try Sys.check("sethostname", "set hostname \"\(h)\"", jsonPath: "hostname") { sethostname(h, h.utf8.count) }
+        }
+        if let d = spec.domainname {
+            try Sys.check("setdomainname", "set domainname \"\(d)\"", jsonPath: "domainname") { setdomainname(d, d.utf8.count) }
+        }
+        for (k, v) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + k.replacingDots()
+            if k.isEmpty || k.contains("..") || k.hasPrefix("/") {
+                throw RuntimeError.config("linux.sysctl.\(k)", "invalid sysctl name")
+            }
+            try Sys.writeFile(path, v, flags: O_TRUNC, jsonPath: "linux.sysctl.\(k)")
+        }
+    }
+}
+
+extension String {
+    /// "net.ipv4.ip_forward" → "net/ipv4/ip_forward" (sysctl names use dots for slashes).
+    func replacingDots() -> String {
+        String(self.map { $0 == "." ? "/" : $0 })
+    }
+}

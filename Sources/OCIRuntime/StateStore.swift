@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Spec
+
+/// The state root (`--root`, default /run/swrun): one directory per container holding
+/// state.json, the exec FIFO and the lock.
+public struct StateStore: Sendable {
+    public let root: String
+    public static let defaultRoot = "/run/swrun"
+    public static let stateFile = "state.json"
+    public static let execFifo = "exec.fifo"
+
+    public init(root: String?) {
+        self.root = Sys.absolutePath(root ?? StateStore.defaultRoot)
+    }
+
+    public func dir(_ id: String) -> String { root + "/" + id }
+
+    /// Creates the container's directory; a second create with the same ID fails here,
+    /// atomically, before anything else is touched.
+    func createDir(_ id: String) throws(RuntimeError) -> String {
+        try ContainerID.validate(id)
+        try Sys.mkdirAll(root, mode: 0o711)
+        let d = dir(id)
+        if mkdir(d, 0o711) != 0 {
+            let e = errno
+            if e == EEXIST { throw RuntimeError("container with id \"\(id)\" already exists") }
+            throw RuntimeError.sys("mkdir", "create state directory \(d)", errno: e)
+        }
+        return d
+    }
+
+    /// An exclusive lock on the container's directory for the length of one command: two
+    /// commands on one container never interleave (e.g. delete racing start).
+    func lock(_ id: String) throws(RuntimeError) -> Int32 {
+        let d = dir(id)
+        let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT { throw RuntimeError("container \"\(id)\" does not exist") }
+            throw RuntimeError.sys("open", "open state directory \(d)", errno: e)
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            let e = errno
+            if e == EINTR { continue }
+            close(fd)
+            throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
+        }
+        return fd
+    }
+
+    func save(_ record: ContainerRecord) throws(RuntimeError) {
+        try Sys.writeAtomically(dir(record.id) + "/" + StateStore.stateFile, record.toJSON().serialized())
+    }
+
+    public func load(_ id: String) throws(RuntimeError) -> ContainerRecord {
+        try ContainerID.validate(id)
+        let path = dir(id) + "/" + StateStore.stateFile
+        let bytes: [UInt8]
+        do {
+            bytes = try Sys.readFile(path)
+        } catch {
+            if error.errno == ENOENT {
+                if Sys.isDirectory(dir(id)) {
+                    throw RuntimeError("container \"\(id)\" is being created or its creation failed (no state yet); `delete --force` removes it")
+                }
+                throw RuntimeError("container \"\(id)\" does not exist")
+            }
+            throw error
+        }
+        return try ContainerRecord.fromJSON(try JSONValue.parse(bytes))
+    }
+
+    public func ids() -> [String] {
+        Sys.listDirectory(root).filter { Sys.isDirectory(dir($0)) }
+    }
+
+    func remove(_ id: String) {
+        Sys.removeAll(dir(id))
+    }
+}

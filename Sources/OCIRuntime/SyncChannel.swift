@@ -1,0 +1,113 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// The typed messages between `create` and the container's init stages. Errors in the child
+/// travel back whole (errno, syscall, JSON path, hint) so `create` fails with the real reason.
+enum SyncMessage: Equatable {
+    /// parent → child: you are in your cgroup, go on.
+    case proceed
+    /// child → parent: I made a user namespace; write my uid_map/gid_map.
+    case mapIDs
+    /// parent → child: maps written.
+    case idsMapped
+    /// stage 1 → parent: the container init's PID, as the host sees it.
+    case initPid(Int32)
+    /// init → parent: set up, blocked on the exec FIFO.
+    case ready
+    /// child → parent: a warning to log.
+    case warning(String)
+    case failure(RuntimeError)
+
+    func toJSON() -> JSONValue {
+        switch self {
+        case .proceed: return .object([("t", .string("proceed"))])
+        case .mapIDs: return .object([("t", .string("mapIDs"))])
+        case .idsMapped: return .object([("t", .string("idsMapped"))])
+        case .initPid(let p): return .object([("t", .string("initPid")), ("pid", .int(Int64(p)))])
+        case .ready: return .object([("t", .string("ready"))])
+        case .warning(let m): return .object([("t", .string("warning")), ("msg", .string(m))])
+        case .failure(let e):
+            var o: [(String, JSONValue)] = [("t", .string("failure")), ("msg", .string(e.message))]
+            if let p = e.jsonPath { o.append(("path", .string(p))) }
+            if let s = e.syscall { o.append(("syscall", .string(s))) }
+            if let n = e.errno { o.append(("errno", .int(Int64(n)))) }
+            if let h = e.hint { o.append(("hint", .string(h))) }
+            return .object(o)
+        }
+    }
+
+    static func fromJSON(_ v: JSONValue) -> SyncMessage? {
+        switch v["t"]?.stringValue {
+        case "proceed": return .proceed
+        case "mapIDs": return .mapIDs
+        case "idsMapped": return .idsMapped
+        case "initPid": return v["pid"]?.intValue.map { .initPid(Int32($0)) }
+        case "ready": return .ready
+        case "warning": return .warning(v["msg"]?.stringValue ?? "")
+        case "failure":
+            return .failure(RuntimeError(v["msg"]?.stringValue ?? "unknown error",
+                                         jsonPath: v["path"]?.stringValue, syscall: v["syscall"]?.stringValue,
+                                         errno: v["errno"]?.intValue.map { Int32($0) }, hint: v["hint"]?.stringValue))
+        default: return nil
+        }
+    }
+}
+
+/// One end of a SOCK_SEQPACKET socketpair: message boundaries are kept, so each message is
+/// one JSON document per datagram.
+struct SyncChannel {
+    let fd: Int32
+
+    static func pair() throws(RuntimeError) -> (parent: SyncChannel, child: SyncChannel) {
+        var fds: [Int32] = [-1, -1]
+        try Sys.check("socketpair", "create the sync socket pair") {
+            socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
+        }
+        return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
+    }
+
+    func send(_ m: SyncMessage) throws(RuntimeError) {
+        let bytes = Array(m.toJSON().serialized().utf8)
+        while true {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n >= 0 { return }
+            let e = errno
+            if e == EINTR { continue }
+            throw RuntimeError.sys("send", "send to the sync socket", errno: e)
+        }
+    }
+
+    /// Next message, or nil when the other end closed (it exited or exec'd).
+    func receive() throws(RuntimeError) -> SyncMessage? {
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n == 0 { return nil }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                if e == ECONNRESET { return nil }
+                throw RuntimeError.sys("recv", "read the sync socket", errno: e)
+            }
+            let v = try JSONValue.parse(Array(buf[0..<n]))
+            guard let m = SyncMessage.fromJSON(v) else {
+                throw RuntimeError("malformed message on the sync socket")
+            }
+            return m
+        }
+    }
+
+    /// Receives and insists on one kind of message; a failure message becomes the thrown error.
+    func expect(_ want: SyncMessage, during what: String) throws(RuntimeError) {
+        guard let m = try receive() else {
+            throw RuntimeError("container init exited during \(what)")
+        }
+        if case .failure(let e) = m { throw e }
+        if m != want { throw RuntimeError("unexpected message during \(what)") }
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}

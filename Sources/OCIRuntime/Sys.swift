@@ -1,0 +1,188 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CSyscalls
+import Spec
+
+/// Glibc's module leaves out the _GNU_SOURCE constants.
+let O_PATH: Int32 = 0o10000000
+
+/// Small helpers over libc so call sites stay one line each. errno is read right after the
+/// failing call, before anything else can overwrite it.
+enum Sys {
+    /// Runs `body` until it stops failing with EINTR; throws RuntimeError on -1.
+    @discardableResult
+    static func check(_ syscall: String, _ what: @autoclosure () -> String, jsonPath: String? = nil,
+                      hint: String? = nil, _ body: () -> Int32) throws(RuntimeError) -> Int32 {
+        while true {
+            let rc = body()
+            if rc != -1 { return rc }
+            let e = errno
+            if e == EINTR { continue }
+            throw RuntimeError.sys(syscall, what(), errno: e, jsonPath: jsonPath, hint: hint)
+        }
+    }
+
+    static func readFile(_ path: String, limit: Int = 1 << 24) throws(RuntimeError) -> [UInt8] {
+        let fd = try check("open", "open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        return try readAll(fd, what: path, limit: limit)
+    }
+
+    static func readAll(_ fd: Int32, what: String, limit: Int = 1 << 24) throws(RuntimeError) -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 8192)
+        while out.count < limit {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                throw RuntimeError.sys("read", "read \(what)", errno: e)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: buf[0..<n])
+        }
+        return out
+    }
+
+    static func readString(_ path: String) throws(RuntimeError) -> String {
+        String(decoding: try readFile(path), as: UTF8.self)
+    }
+
+    /// Writes a whole file (truncating), as one write where possible: cgroup and proc files
+    /// take a value per write call.
+    static func writeFile(_ path: String, _ text: String, mode: mode_t = 0o644, flags: Int32 = O_TRUNC | O_CREAT,
+                          jsonPath: String? = nil) throws(RuntimeError) {
+        let fd = try check("open", "open \(path)", jsonPath: jsonPath) {
+            open(path, O_WRONLY | O_CLOEXEC | flags, mode)
+        }
+        defer { close(fd) }
+        try writeAll(fd, Array(text.utf8), what: path, jsonPath: jsonPath)
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String, jsonPath: String? = nil) throws(RuntimeError) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                throw RuntimeError.sys("write", "write \(what)", errno: e, jsonPath: jsonPath)
+            }
+            off += n
+        }
+    }
+
+    /// Writes to a temp file beside `path`, fsyncs and renames: readers never see half a file.
+    static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(RuntimeError) {
+        let tmp = path + ".tmp"
+        let fd = try check("open", "open \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        do {
+            try writeAll(fd, Array(text.utf8), what: tmp)
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        close(fd)
+        try check("rename", "rename \(tmp) to \(path)") { rename(tmp, path) }
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p. Existing directories are fine.
+    static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
+        if path.isEmpty || isDirectory(path) { return }
+        let parent = dirname(of: path)
+        if parent != path { try mkdirAll(parent, mode: mode) }
+        if mkdir(path, mode) != 0 {
+            let e = errno
+            if e != EEXIST { throw RuntimeError.sys("mkdir", "create directory \(path)", errno: e) }
+        }
+    }
+
+    /// rm -rf of a directory tree we own (state dirs). Does not follow symlinks.
+    static func removeAll(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let d = opendir(path) {
+                var names: [String] = []
+                while let ent = readdir(d) {
+                    let name = withUnsafePointer(to: ent.pointee.d_name) {
+                        String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+                    }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(d)
+                for n in names { removeAll(path + "/" + n) }
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    static func listDirectory(_ path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func dirname(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    static func join(_ a: String, _ b: String) -> String {
+        if b.hasPrefix("/") { return a.hasSuffix("/") ? a + b.dropFirst() : a + b }
+        return a.hasSuffix("/") ? a + b : a + "/" + b
+    }
+
+    /// Lexically cleans a path: collapses //, ".", ".." (never above "/").
+    static func clean(_ path: String) -> String {
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if p == "." { continue }
+            if p == ".." {
+                if !parts.isEmpty && parts.last != ".." { parts.removeLast() } else if !absolute { parts.append(p) }
+                continue
+            }
+            parts.append(p)
+        }
+        let body = parts.joined(separator: "/")
+        if absolute { return "/" + body }
+        return body.isEmpty ? "." : body
+    }
+
+    static func absolutePath(_ path: String) -> String {
+        if path.hasPrefix("/") { return clean(path) }
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
+        guard getcwd(&buf, buf.count) != nil else { return clean(path) }
+        let cwd = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return clean(cwd + "/" + path)
+    }
+
+    static func env(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        return String(cString: v)
+    }
+
+    static func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
+}

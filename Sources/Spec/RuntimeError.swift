@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The one error type of swrun. Every layer (config parsing, validation, syscalls in the parent
+/// or in the container's init, hooks) reports through it, so the CLI prints one shape of
+/// message and the child can ship it to the parent field by field.
+public struct RuntimeError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// What failed, in words ("mount proc on /proc").
+    public var message: String
+    /// The config path the failure belongs to ("linux.resources.memory.limit"), if any.
+    public var jsonPath: String?
+    /// The failing system call ("mount"), if any.
+    public var syscall: String?
+    /// errno of the failing call, captured right after it failed.
+    public var errno: Int32?
+    /// A way out, when the cause is a common one.
+    public var hint: String?
+
+    public init(_ message: String, jsonPath: String? = nil, syscall: String? = nil,
+                errno: Int32? = nil, hint: String? = nil) {
+        self.message = message
+        self.jsonPath = jsonPath
+        self.syscall = syscall
+        self.errno = errno
+        self.hint = hint
+    }
+
+    /// A config error: `config.json: <path>: <message>`.
+    public static func config(_ path: String, _ message: String) -> RuntimeError {
+        RuntimeError(message, jsonPath: path)
+    }
+
+    /// A failed system call, errno taken from the caller (capture it before any other call).
+    public static func sys(_ syscall: String, _ message: String, errno: Int32,
+                           jsonPath: String? = nil, hint: String? = nil) -> RuntimeError {
+        RuntimeError(message, jsonPath: jsonPath, syscall: syscall, errno: errno, hint: hint)
+    }
+
+    public var description: String {
+        var s = ""
+        if let p = jsonPath { s += p.isEmpty ? "config.json: " : "config.json: \(p): " }
+        s += message
+        if let e = errno {
+            let text = String(cString: strerror(e))
+            if let sc = syscall { s += ": \(sc): \(text)" } else { s += ": \(text)" }
+        } else if let sc = syscall {
+            s += " (\(sc))"
+        }
+        if let h = hint { s += " (\(h))" }
+        return s
+    }
+}
