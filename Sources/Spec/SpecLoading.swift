@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension Spec {
+    /// Reads, decodes and validates `<bundle>/config.json`: everything `create` needs to
+    /// know before it touches the system.
+    public static func load(bundle: String) throws(RuntimeError) -> Spec {
+        let spec = try parse(try readFile(bundlePath(bundle, "config.json")))
+        try spec.validate(bundle: bundle)
+        return spec
+    }
+
+    /// Parses and decodes without validating (for commands that only read the config).
+    public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> Spec {
+        try decode(try JSONValue.parse(bytes))
+    }
+
+    public static func decode(_ value: JSONValue) throws(RuntimeError) -> Spec {
+        try Spec(json: value, path: "")
+    }
+
+    /// `path` if absolute, else relative to the bundle, as the spec resolves `root.path`.
+    static func bundlePath(_ bundle: String, _ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if bundle.isEmpty { return path }
+        return bundle.hasSuffix("/") ? bundle + path : bundle + "/" + path
+    }
+
+    /// Whole-file read with plain syscalls (no Foundation: start-up time matters).
+    static func readFile(_ path: String) throws(RuntimeError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            throw RuntimeError.sys("open", "cannot read \(path)", errno: e,
+                                   hint: e == ENOENT ? "is --bundle the right directory?" : nil)
+        }
+        defer { close(fd) }
+        var st = stat()
+        var bytes: [UInt8] = []
+        if fstat(fd, &st) == 0 && st.st_size > 0 { bytes.reserveCapacity(Int(st.st_size)) }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                throw RuntimeError.sys("read", "cannot read \(path)", errno: e)
+            }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+
+    /// The entry for a namespace type ("pid", "user", ...), if the config lists it.
+    public func namespace(_ type: String) -> LinuxNamespace? {
+        linux?.namespaces?.first { $0.type == type }
+    }
+
+    /// Encodes back to JSON (members in specs-go order, absent fields left out).
+    public func toJSON() -> JSONValue { jsonValue }
+}

@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Checks a decoded config before the runtime acts on it, so a bad value is reported by
+/// its JSON path instead of surfacing later as a failed syscall in the container's init.
+/// The first problem found is thrown; checks run roughly in document order.
+extension Spec {
+    public func validate(bundle: String) throws(RuntimeError) {
+        try validateVersion()
+        try validateRoot(bundle: bundle)
+        try validateProcess()
+        // Namespaces first: the hostname and mapping rules below depend on them.
+        try validateNamespaces()
+        try validateHostNames()
+        try validateMounts()
+        try validateHooks()
+        try validateIDMappings()
+        try validateLinuxDevices()
+        try validateLinuxMisc()
+        try validateSeccomp()
+    }
+
+    func validateVersion() throws(RuntimeError) {
+        guard let major = Spec.semverMajor(ociVersion) else {
+            throw RuntimeError.config("ociVersion",
+                "\"\(ociVersion)\" is not a semantic version (MAJOR.MINOR.PATCH)")
+        }
+        guard major == "1" else {
+            throw RuntimeError.config("ociVersion",
+                "version \"\(ociVersion)\" is not supported (this runtime implements 1.x)")
+        }
+    }
+
+    /// SemVer 2.0.0: three numeric parts without leading zeros, then optional
+    /// `-prerelease` and `+build` made of dot-separated [0-9A-Za-z-] identifiers.
+    static func semverMajor(_ version: String) -> Substring? {
+        var core = Substring(version)
+        var suffixes: [Substring] = []
+        if let plus = core.firstIndex(of: "+") {
+            suffixes.append(core[core.index(after: plus)...])
+            core = core[..<plus]
+        }
+        if let dash = core.firstIndex(of: "-") {
+            suffixes.append(core[core.index(after: dash)...])
+            core = core[..<dash]
+        }
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3 else { return nil }
+        for p in parts {
+            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }),
+                  p == "0" || !p.hasPrefix("0") else { return nil }
+        }
+        for s in suffixes {
+            let ids = s.split(separator: ".", omittingEmptySubsequences: false)
+            for id in ids {
+                guard !id.isEmpty,
+                      id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
+                else { return nil }
+            }
+        }
+        return parts[0]
+    }
+
+    func validateRoot(bundle: String) throws(RuntimeError) {
+        guard let root else { throw RuntimeError.config("root", "required") }
+        guard !root.path.isEmpty else { throw RuntimeError.config("root.path", "must not be empty") }
+        let full = Spec.bundlePath(bundle, root.path)
+        var st = stat()
+        if stat(full, &st) != 0 {
+            let e = errno
+            throw RuntimeError(
+                "cannot use \"\(root.path)\" as the root filesystem (\(full))",
+                jsonPath: "root.path", syscall: "stat", errno: e)
+        }
+        guard st.st_mode & S_IFMT == S_IFDIR else {
+            throw RuntimeError.config("root.path", "\(full) is not a directory")
+        }
+    }
+
+    func validateProcess() throws(RuntimeError) {
+        guard let process else { throw RuntimeError.config("process", "required") }
+        guard let args = process.args, !args.isEmpty else {
+            throw RuntimeError.config("process.args", "must contain at least the program to run")
+        }
+        guard process.cwd.hasPrefix("/") else {
+            throw RuntimeError.config("process.cwd", "must be an absolute path, got \"\(process.cwd)\"")
+        }
+        if let umask = process.user?.umask, umask > 0o777 {
+            throw RuntimeError.config("process.user.umask", "\(umask) is out of range (0 to 0777)")
+        }
+        try validateRlimits(process.rlimits ?? [])
+        if let policy = process.scheduler?.policy, !Spec.schedulerPolicies.contains(policy) {
+            throw RuntimeError.config("process.scheduler.policy",
+                "unknown policy " + Spec.quotedChoice(policy, Spec.schedulerPolicies))
+        }
+        if let io = process.ioPriority {
+            guard Spec.ioPriorityClasses.contains(io.class) else {
+                throw RuntimeError.config("process.ioPriority.class",
+                    "unknown class " + Spec.quotedChoice(io.class, Spec.ioPriorityClasses))
+            }
+            guard (0...7).contains(io.priority) else {
+                throw RuntimeError.config("process.ioPriority.priority", "\(io.priority) is out of range (0 to 7)")
+            }
+        }
+    }
+
+    func validateRlimits(_ rlimits: [POSIXRlimit]) throws(RuntimeError) {
+        var seen: [String: Int] = [:]
+        for (i, rl) in rlimits.enumerated() {
+            let path = "process.rlimits[\(i)]"
+            guard Spec.rlimitNumbers[rl.type] != nil else {
+                throw RuntimeError.config(path + ".type", "unknown rlimit \"\(rl.type)\"")
+            }
+            if let first = seen[rl.type] {
+                throw RuntimeError.config(path + ".type",
+                    "duplicate rlimit \"\(rl.type)\" (also at process.rlimits[\(first)])")
+            }
+            seen[rl.type] = i
+            guard rl.soft <= rl.hard else {
+                throw RuntimeError.config(path + ".soft",
+                    "soft limit \(rl.soft) is greater than the hard limit \(rl.hard)")
+            }
+        }
+    }
+
+    /// Setting the hostname in the runtime's own UTS namespace would rename the host.
+    func validateHostNames() throws(RuntimeError) {
+        for (key, value) in [("hostname", hostname), ("domainname", domainname)] {
+            if let value, !value.isEmpty, namespace("uts") == nil {
+                throw RuntimeError.config(key, "requires a uts namespace in linux.namespaces")
+            }
+        }
+    }
+
+    func validateMounts() throws(RuntimeError) {
+        for (i, m) in (mounts ?? []).enumerated() where !m.destination.hasPrefix("/") {
+            throw RuntimeError.config("mounts[\(i)].destination",
+                "must be an absolute path, got \"\(m.destination)\"")
+        }
+    }
+
+    func validateHooks() throws(RuntimeError) {
+        guard let hooks else { return }
+        let lists: [(String, [Hook]?)] = [
+            ("prestart", hooks.prestart), ("createRuntime", hooks.createRuntime),
+            ("createContainer", hooks.createContainer), ("startContainer", hooks.startContainer),
+            ("poststart", hooks.poststart), ("poststop", hooks.poststop),
+        ]
+        for (name, list) in lists {
+            for (i, hook) in (list ?? []).enumerated() {
+                let path = "hooks.\(name)[\(i)]"
+                guard hook.path.hasPrefix("/") else {
+                    throw RuntimeError.config(path + ".path", "must be an absolute path, got \"\(hook.path)\"")
+                }
+                if let t = hook.timeout, t <= 0 {
+                    throw RuntimeError.config(path + ".timeout", "must be greater than zero, got \(t)")
+                }
+            }
+        }
+    }
+}
