@@ -62,7 +62,7 @@ public enum ContainerCreate {
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
                 fifoPath: fifo, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
-                noNewKeyring: o.noNewKeyring)
+                noNewKeyring: o.noNewKeyring, lockFd: lockFd)
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

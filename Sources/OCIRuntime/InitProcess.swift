@@ -18,6 +18,8 @@ struct InitContext {
     var preserveFds: Int
     var noPivot: Bool
     var noNewKeyring: Bool
+    /// The state directory's lock: held by `create`, never by the init.
+    var lockFd: Int32
 }
 
 /// The container's init, in two stages after `create` forks:
@@ -42,6 +44,7 @@ enum InitProcess {
         // Until exec, /proc/<pid>/exe of this process is the host's swrun binary: nobody in
         // the container may open it (CVE-2019-5736).
         _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        close(ctx.lockFd)
         let ch = ctx.channel
         do throws(RuntimeError) {
             try ch.expect(.proceed, during: "cgroup setup")
