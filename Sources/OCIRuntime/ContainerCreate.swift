@@ -43,16 +43,27 @@ public enum ContainerCreate {
             defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
             try Sys.check("mkfifo", "create the exec FIFO \(fifo)") { mkfifo(fifo, 0o600) }
+            if plan.newUser {
+                // The init opens the FIFO as the container's root, i.e. the host IDs it maps to.
+                let uid = IDMappings.hostID(0, spec.linux?.uidMappings) ?? 0
+                let gid = IDMappings.hostID(0, spec.linux?.gidMappings) ?? 0
+                try Sys.check("chown", "chown the exec FIFO to the container's root") { chown(fifo, uid, gid) }
+            }
+
+            let fifoFd = try Sys.check("open", "open the exec FIFO") { open(fifo, O_PATH | O_CLOEXEC) }
+            defer { close(fifoFd) }
 
             let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
                 created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
-                cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil)
+                cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
+                hostMounts: !plan.has("mount"))
             // Saved before anything exists on the host, so `delete --force` after a crash of
             // this command knows which cgroups to remove.
             try store.save(record)
             undo.add { try? cgroup.destroy() }
+            if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
@@ -61,7 +72,7 @@ public enum ContainerCreate {
             let ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
-                fifoPath: fifo, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
+                fifoFd: fifoFd, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd)
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
@@ -141,10 +152,6 @@ enum RuntimeChecks {
     static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
-        let ns = spec.linux?.namespaces ?? []
-        if !ns.contains(where: { $0.type == "mount" }) {
-            throw RuntimeError.config("linux.namespaces", "a mount namespace is required")
-        }
         if process.terminal == true && options.consoleSocket == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

@@ -20,14 +20,18 @@ public struct ContainerRecord: Equatable, Sendable {
     public var ownPidNamespace: Bool
     /// The config's hooks object, verbatim, for poststop at delete time.
     public var hooks: JSONValue?
+    /// The container had no mount namespace: its mounts live in the host's and `delete`
+    /// must unmount everything under the rootfs.
+    public var hostMounts: Bool
 
     public init(ociVersion: String, id: String, pid: Int32, pidStartTime: UInt64, bundle: String,
                 rootfs: String, created: String, owner: String, annotations: [(String, String)],
-                cgroupPaths: [String], ownPidNamespace: Bool, hooks: JSONValue?) {
+                cgroupPaths: [String], ownPidNamespace: Bool, hooks: JSONValue?, hostMounts: Bool = false) {
         self.ociVersion = ociVersion; self.id = id; self.pid = pid; self.pidStartTime = pidStartTime
         self.bundle = bundle; self.rootfs = rootfs; self.created = created; self.owner = owner
         self.annotations = annotations; self.cgroupPaths = cgroupPaths
         self.ownPidNamespace = ownPidNamespace; self.hooks = hooks
+        self.hostMounts = hostMounts
     }
 
     public static func == (a: ContainerRecord, b: ContainerRecord) -> Bool {
@@ -41,7 +45,7 @@ public struct ContainerRecord: Equatable, Sendable {
             ("rootfs", .string(rootfs)), ("created", .string(created)), ("owner", .string(owner)),
             ("annotations", .object(annotations.map { ($0.0, .string($0.1)) })),
             ("cgroupPaths", .array(cgroupPaths.map { .string($0) })),
-            ("ownPidNamespace", .bool(ownPidNamespace)),
+            ("ownPidNamespace", .bool(ownPidNamespace)), ("hostMounts", .bool(hostMounts)),
         ]
         if let h = hooks { o.append(("hooks", h)) }
         return .object(o)
@@ -63,10 +67,13 @@ public struct ContainerRecord: Equatable, Sendable {
         if case .array(let items)? = v["cgroupPaths"] { cg = items.compactMap { $0.stringValue } }
         var own = true
         if case .bool(let b)? = v["ownPidNamespace"] { own = b }
+        var hostMounts = false
+        if case .bool(let b)? = v["hostMounts"] { hostMounts = b }
         return ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: Int32(pid),
                                pidStartTime: UInt64(start), bundle: try str("bundle"), rootfs: try str("rootfs"),
                                created: try str("created"), owner: v["owner"]?.stringValue ?? "",
-                               annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"])
+                               annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"],
+                               hostMounts: hostMounts)
     }
 
     /// The runtime-spec state (runtime.md "State") plus runc's extra fields engines read.

@@ -69,6 +69,8 @@ public enum ContainerDelete {
     public static func run(store: StateStore, id: String, force: Bool) throws(RuntimeError) {
         try ContainerID.validate(id)
         if !Sys.isDirectory(store.dir(id)) {
+            // runc: deleting a container that is already gone is not an error with --force.
+            if force { return }
             throw RuntimeError("container \"\(id)\" does not exist")
         }
         let lockFd = try store.lock(id)
@@ -113,6 +115,7 @@ public enum ContainerDelete {
         for p in c.record.cgroupPaths.reversed() {
             do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
         }
+        if c.record.hostMounts { HostMounts.unmountAll(under: c.record.rootfs) }
         c.store.remove(c.record.id)
         if let e = firstError { throw e }
     }

@@ -3,6 +3,14 @@ import Spec
 /// uid_map / gid_map of the container's user namespace, written by the parent (which holds
 /// the privileges in the host's namespace) while the child waits.
 enum IDMappings {
+    /// The host ID a container ID maps to, if any mapping covers it.
+    static func hostID(_ id: UInt32, _ maps: [LinuxIDMapping]?) -> UInt32? {
+        for m in maps ?? [] where id >= m.containerID && UInt64(id) < UInt64(m.containerID) + UInt64(m.size) {
+            return m.hostID + (id - m.containerID)
+        }
+        return nil
+    }
+
     static func write(pid: Int32, spec: Spec) throws(RuntimeError) {
         func text(_ maps: [LinuxIDMapping]?) -> String {
             (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()

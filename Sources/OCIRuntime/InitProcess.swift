@@ -13,7 +13,9 @@ struct InitContext {
     var rootfs: String
     var namespaces: NamespacePlan
     var cgroupMount: CgroupMountPlan
-    var fifoPath: String
+    /// O_PATH fd of the exec FIFO, opened by the parent: the init may not be able to walk
+    /// the state directory's path once it is root of a user namespace.
+    var fifoFd: Int32
     var channel: SyncChannel
     var preserveFds: Int
     var noPivot: Bool
@@ -89,7 +91,7 @@ enum InitProcess {
         let ch = ctx.channel
         let spec = ctx.spec
         let process = spec.process!
-        var fifoFd: Int32 = -1
+        let fifoFd = ctx.fifoFd
         var executable = ""
         let user = process.user ?? User(uid: 0, gid: 0)
         var env: [String] = process.env ?? []
@@ -101,10 +103,9 @@ enum InitProcess {
             }
             // Device nodes and mount points get exactly the modes the config asks for.
             umask(0)
-            fifoFd = try Sys.check("open", "open the exec FIFO") { open(ctx.fifoPath, O_PATH | O_CLOEXEC) }
             try RootfsSetup(spec: spec, rootfs: ctx.rootfs, bundle: ctx.bundle,
                             userns: ctx.namespaces.has("user"), noPivot: ctx.noPivot,
-                            cgroupMount: ctx.cgroupMount).run()
+                            cgroupMount: ctx.cgroupMount, ownMountNamespace: ctx.namespaces.has("mount")).run()
             try RootfsSetup.kernelSettings(spec)
             if !process.cwd.isEmpty && !Sys.isDirectory(process.cwd) { try? Sys.mkdirAll(process.cwd) }
             try RootfsSetup.finish(spec)
@@ -155,12 +156,13 @@ enum InitProcess {
         try ProcessAttributes.scheduler(process.scheduler)
         try ProcessAttributes.ioPriority(process.ioPriority)
         try ProcessAttributes.personality(spec.linux?.personality)
-        let caps = process.capabilities.map { Capabilities($0) }
-        for w in caps?.warnings ?? [] { Log.write(.warning, w) }
-        try caps?.dropBounding()
+        // Absent capabilities mean none at all, as with runc.
+        let caps = Capabilities(process.capabilities ?? LinuxCapabilities())
+        for w in caps.warnings { Log.write(.warning, w) }
+        try caps.dropBounding()
         let user = process.user ?? User(uid: 0, gid: 0)
         try UserSwitch.apply(user, setgroupsAllowed: setgroupsAllowed)
-        try caps?.apply()
+        try caps.apply()
         if process.noNewPrivileges == true {
             try Sys.check("prctl", "set no_new_privs", jsonPath: "process.noNewPrivileges") {
                 sw_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

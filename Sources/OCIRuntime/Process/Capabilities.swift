@@ -69,7 +69,10 @@ struct Capabilities {
         let e = words(effective), p = words(permitted), i = words(inheritable)
         try Sys.check("capset", "set capabilities", jsonPath: "process.capabilities") { sw_capset(e, p, i) }
         _ = sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-        for c in ambient.sorted() {
+        // The kernel raises an ambient capability only if it is also permitted and
+        // inheritable; runc's default spec lists ambient without inheritable and runc ignores
+        // the refusal, so engines' configs rely on that.
+        for c in ambient.sorted() where inheritable.contains(c) && permitted.contains(c) {
             try Sys.check("prctl", "raise ambient capability \(c)", jsonPath: "process.capabilities.ambient") {
                 sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_RAISE, UInt(c), 0, 0)
             }

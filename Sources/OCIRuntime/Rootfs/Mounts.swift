@@ -51,6 +51,17 @@ struct Mounter {
                 }
             }
         } else {
+            // runc gives a tmpfs without mode= the mode of the directory it covers.
+            var covered = stat()
+            let keepMode = type == "tmpfs" && !opts.data.contains { $0.hasPrefix("mode=") }
+                && fstat(target, &covered) == 0
+            defer {
+                if keepMode {
+                    try? withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
+                        _ = chmod(p, covered.st_mode & 0o7777)
+                    }
+                }
+            }
             let data = opts.dataString
             let rc = data.isEmpty ? mount(source, dest, type, opts.flags, nil)
                                   : data.withCString { mount(source, dest, type, opts.flags, $0) }

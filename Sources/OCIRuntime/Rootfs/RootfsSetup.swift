@@ -20,19 +20,27 @@ struct RootfsSetup {
         return MountOptions.propagationTable[name]
     }
 
+    /// Without a mount namespace of its own (allowed by the spec, and tested by the OCI
+    /// suite) the container's mounts are made in the caller's namespace; the host's
+    /// propagation is left alone and `delete` unmounts them (HostMounts).
+    var ownMountNamespace = true
+
     func run() throws(RuntimeError) {
-        // Nothing done in here may propagate back to the host: everything slave unless the
-        // config asks for a propagation of its own.
         let rootProp = RootfsSetup.propagationFlag(spec.linux?.rootfsPropagation)
-        let initial = rootProp.map { $0 | MountOptions.MS_REC } ?? (MountOptions.MS_SLAVE | MountOptions.MS_REC)
-        try Sys.check("mount", "set propagation of /", jsonPath: "linux.rootfsPropagation") {
-            mount("", "/", "", initial, nil)
+        if ownMountNamespace {
+            // Nothing done in here may propagate back to the host: everything slave unless the
+            // config asks for a propagation of its own.
+            let initial = rootProp.map { $0 | MountOptions.MS_REC } ?? (MountOptions.MS_SLAVE | MountOptions.MS_REC)
+            try Sys.check("mount", "set propagation of /", jsonPath: "linux.rootfsPropagation") {
+                mount("", "/", "", initial, nil)
+            }
+            // pivot_root refuses a new root whose parent mount is shared; a private parent also
+            // keeps the rootfs bind below from being shared or unbindable.
+            try makeParentMountPrivate()
+            try Sys.check("mount", "bind the rootfs \(rootfs) onto itself", jsonPath: "root.path") {
+                mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+            }
         }
-        try Sys.check("mount", "bind the rootfs \(rootfs) onto itself", jsonPath: "root.path") {
-            mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
-        }
-        // pivot_root refuses a new root whose parent mount is shared.
-        try makeParentMountPrivate()
 
         let root = try InRoot(path: rootfs)
         defer { root.close() }
@@ -43,8 +51,8 @@ struct RootfsSetup {
         try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
         if devMounted { try DeviceSetup(root: root, userns: userns).links(hasDevpts: devpts) }
 
-        if noPivot { try moveRoot() } else { try pivotRoot() }
-        if let p = rootProp {
+        if !ownMountNamespace { try chrootOnly() } else if noPivot { try moveRoot() } else { try pivotRoot() }
+        if let p = rootProp, ownMountNamespace {
             try Sys.check("mount", "set rootfs propagation", jsonPath: "linux.rootfsPropagation") { mount("", "/", "", p, nil) }
         }
     }
@@ -57,10 +65,9 @@ struct RootfsSetup {
             let f = line.split(separator: " ")
             guard f.count > 6 else { continue }
             let mp = CgroupHierarchies.unescape(String(f[4]))
-            let parentOfRootfs = Sys.dirname(of: rootfs)
-            if (parentOfRootfs == mp || parentOfRootfs.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.count >= best.count {
+            if (rootfs == mp || rootfs.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.count >= best.count {
                 best = mp
-                bestShared = f[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") }
+                bestShared = f[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") || $0 == "unbindable" }
             }
         }
         if bestShared {
@@ -83,6 +90,11 @@ struct RootfsSetup {
         // The old root must not propagate its unmount to the host.
         try Sys.check("mount", "make the old root slave") { mount("", ".", "", MountOptions.MS_SLAVE | MountOptions.MS_REC, nil) }
         try Sys.check("umount2", "detach the old root") { umount2(".", Int32(MNT_DETACH)) }
+        try Sys.check("chdir", "enter the new root") { chdir("/") }
+    }
+
+    private func chrootOnly() throws(RuntimeError) {
+        try Sys.check("chroot", "chroot into the rootfs") { chroot(rootfs) }
         try Sys.check("chdir", "enter the new root") { chdir("/") }
     }
 
