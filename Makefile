@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` (build, busybox bundle, run a container) and
+# `make test` (every test tier). Both install what they need first.
+SWIFT ?= swift
+SWRUN := .build/release/swrun
+
+.PHONY: deps build demo test unit conformance bench clean
+
+deps:
+	scripts/install-deps.sh
+
+# --static-swift-stdlib: no Swift runtime libraries to load at start-up (see bench/README.md).
+build: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+demo: build
+	scripts/demo.sh
+
+unit: deps
+	$(SWIFT) test
+
+conformance: build
+	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/conformance
+
+test: unit conformance
+
+bench: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+clean:
+	rm -rf .build

@@ -1,0 +1,138 @@
+"""The runc CLI contract engines depend on: global flags, log lines, flag spellings,
+signal forwarding by `run`, and clear refusals of what is not supported."""
+
+import json
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import CMD_TIMEOUT, IS_RUNC
+
+
+def test_log_format_json_error_lines(h):
+    # containerd's shim and conmon parse these lines: {"level","msg","time"}.
+    log = h.workdir / "runtime.log"
+    r = h.rt("--log", log, "--log-format", "json", "create", "--bundle", h.workdir / "nope",
+             "no-such-container")
+    assert r.rc == 1, r
+    lines = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+    errors = [l for l in lines if l["level"] == "error"]
+    assert errors, lines
+    assert "nope" in errors[-1]["msg"]
+    assert errors[-1]["time"].endswith("Z") or "+" in errors[-1]["time"]
+    # The error also reaches stderr, for people.
+    assert "nope" in r.err
+
+
+def test_log_format_text(h):
+    log = h.workdir / "runtime.log"
+    r = h.rt("--log", log, "--log-format", "text", "create", "--bundle", h.workdir / "nope",
+             "no-such-container")
+    assert r.rc == 1
+    text = log.read_text()
+    assert "level=error" in text and "nope" in text and 'time="' in text
+
+
+def test_log_records_child_errors(h):
+    # An error inside the container's init reaches create's log, not just an exit code.
+    log = h.workdir / "runtime.log"
+    cfg = h.config(["/no/such/binary"])
+    ctid, r = h.create(cfg, extra=())
+    assert r.rc == 1
+    b = h.bundle(cfg)
+    r = h.rt("--log", log, "--log-format", "json", "create", "--bundle", b, h.new_id())
+    assert r.rc == 1, r
+    msgs = [json.loads(l)["msg"] for l in log.read_text().splitlines()]
+    assert any("/no/such/binary" in m for m in msgs), msgs
+
+
+@pytest.mark.skipif(IS_RUNC, reason="runc does not accept -log with one dash on every command")
+def test_single_dash_long_flags(h):
+    cfg = h.config(["sh", "-c", "echo single"])
+    b = h.bundle(cfg)
+    p = subprocess.run([h.runtime, "-root", str(h.root), "run", "-bundle", str(b), h.new_id()],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=CMD_TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "single"
+
+
+def test_short_bundle_flag_and_equals_form(h):
+    cfg = h.config(["sh", "-c", "echo short"])
+    b = h.bundle(cfg)
+    r = h.rt("run", "-b", b, h.new_id())
+    assert r.rc == 0, r
+    assert r.out.strip() == "short"
+    r = h.rt("run", f"--bundle={b}", h.new_id())
+    assert r.rc == 0, r
+
+
+def test_run_forwards_signals(h):
+    # `run` in the foreground forwards SIGTERM to the container; the container's trap
+    # sees it and exits with its own status.
+    ready = h.workdir / "ready"
+    cfg = h.config(["sh", "-c", "trap 'echo got-term; exit 42' TERM; touch /w/ready; "
+                                "while true; do sleep 0.05; done"])
+    cfg["mounts"].append({"destination": "/w", "type": "bind", "source": str(h.workdir),
+                          "options": ["rbind", "rw"]})
+    b = h.bundle(cfg)
+    p = subprocess.Popen(h.cmd("run", "--bundle", b, h.new_id()), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert h.wait_file(ready, nonempty=False), "container did not start"
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=CMD_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 42, (out, err)
+    assert "got-term" in out
+
+
+@pytest.mark.swrun_only
+def test_systemd_cgroup_refused_clearly_until_supported(h):
+    cfg = h.config(["true"])
+    b = h.bundle(cfg)
+    r = h.rt("--systemd-cgroup", "run", "--bundle", b, h.new_id())
+    assert r.rc == 1, r
+    assert "systemd" in r.err
+
+
+def test_kill_all_without_pid_namespace(h):
+    # Without its own PID namespace the container's processes are found through its cgroup.
+    cfg = h.config(["sh", "-c", "sleep 100 & sleep 100 & wait"])
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "pid"]
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    deadline = time.monotonic() + 5
+    pid = h.state_json(ctid)["pid"]
+    while time.monotonic() < deadline:
+        kids = open(f"/proc/{pid}/task/{pid}/children").read().split()
+        if len(kids) >= 2:
+            break
+        time.sleep(0.02)
+    assert len(kids) >= 2, kids
+    r = h.kill(ctid, "KILL", all_=True)
+    assert r.rc == 0, r
+    assert h.wait_status(ctid, "stopped") == "stopped"
+    for k in kids:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                st = open(f"/proc/{k}/stat").read().split(") ")[1][0]
+            except FileNotFoundError:
+                break
+            if st == "Z":
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail(f"process {k} survived kill --all")
+
+
+def test_version(h):
+    r = h.rt("--version", root=False)
+    assert r.rc == 0
+    assert "version" in r.out and "spec" in r.out
