@@ -169,6 +169,8 @@ enum InitProcess {
             }
         }
         umask(mode_t(user.umask ?? 0o022))
+        // Last: after it, the syscalls above might be forbidden.
+        try SeccompFilter.load(spec.linux?.seccomp)
     }
 
     /// Only stdio and the --preserve-fds range cross exec: no host fd leaks into the
