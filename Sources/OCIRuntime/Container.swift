@@ -73,3 +73,23 @@ public struct Container {
         return true
     }
 }
+
+extension Container {
+    /// Host PIDs of every process in the container's cgroup (`ps --format json`, which
+    /// containerd's shim reads), init first.
+    public func processes() -> [Int32] {
+        var pids = CgroupManagers.pids(paths: record.cgroupPaths)
+        if let i = pids.firstIndex(of: record.pid), i != 0 { pids.remove(at: i); pids.insert(record.pid, at: 0) }
+        return pids
+    }
+}
+
+public enum ProcessList {
+    /// The command line of a process, as ps shows it.
+    public static func command(of pid: Int32) -> String {
+        guard let bytes = try? Sys.readFile("/proc/\(pid)/cmdline", limit: 4096), !bytes.isEmpty else {
+            return ((try? Sys.readString("/proc/\(pid)/comm")) ?? "?").trimmingCharacters(in: "\n")
+        }
+        return String(decoding: bytes.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self).trimmingCharacters(in: " ")
+    }
+}

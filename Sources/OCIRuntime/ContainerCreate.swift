@@ -67,13 +67,16 @@ public enum ContainerCreate {
             try cgroup.create()
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
+            let console = spec.process?.terminal == true
+                ? try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) } : nil
+            defer { if let console { close(console) } }
             let (parentEnd, childEnd) = try SyncChannel.pair()
             defer { parentEnd.close() }
             let ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
                 fifoFd: fifoFd, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
-                noNewKeyring: o.noNewKeyring, lockFd: lockFd)
+                noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -112,9 +115,22 @@ public enum ContainerCreate {
                     var st: Int32 = 0
                     waitpid(stage1, &st, 0)
                 case .warning(let w): Log.warn(w)
+                case .runHooks:
+                    while initPid <= 0 {
+                        guard let next = try parentEnd.receive() else {
+                            throw RuntimeError("container init exited before it was ready")
+                        }
+                        switch next {
+                        case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
+                        case .failure(let e): throw e
+                        default: throw RuntimeError("unexpected message from the container init")
+                        }
+                    }
+                    try LifecycleHooks.runtimePhases(spec: spec, id: o.id, bundle: bundle, pid: initPid)
+                    try parentEnd.send(.hooksDone(initPid))
                 case .ready: break loop
                 case .failure(let e): throw e
-                case .proceed, .idsMapped: throw RuntimeError("unexpected message from the container init")
+                case .proceed, .idsMapped, .hooksDone: throw RuntimeError("unexpected message from the container init")
                 }
             }
             guard initPid > 0, let st = ProcStat.read(initPid) else {
@@ -122,7 +138,7 @@ public enum ContainerCreate {
             }
             record.pid = initPid
             record.pidStartTime = st.startTime
-            record.hooks = nil
+            record.hooks = spec.hooks?.toJSON()
             try store.save(record)
             if let pf = o.pidFile { try writePidFile(pf, initPid) }
             undo.clear()
@@ -154,9 +170,6 @@ enum RuntimeChecks {
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
         if process.terminal == true && options.consoleSocket == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
-        }
-        if process.terminal == true {
-            throw RuntimeError.config("process.terminal", "terminals are not supported yet")
         }
     }
 }

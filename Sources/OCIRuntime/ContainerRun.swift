@@ -23,6 +23,7 @@ public enum ContainerRun {
             try? ContainerDelete.destroy(c)
             throw error
         }
+        LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
         if detach { return 0 }
         let status = wait(for: record.pid, sigfd: sigfd)
         try ContainerDelete.destroy(c)

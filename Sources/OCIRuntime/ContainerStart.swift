@@ -16,6 +16,7 @@ public enum ContainerStart {
         case .creating: throw RuntimeError("cannot start a container that is still being created")
         }
         try release(c)
+        LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
     }
 
     /// Non-blocking open plus poll: a blocking open would hang forever if init died.
@@ -116,6 +117,7 @@ public enum ContainerDelete {
             do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
         }
         if c.record.hostMounts { HostMounts.unmountAll(under: c.record.rootfs) }
+        LifecycleHooks.runRecorded(c.record, phase: .poststop, status: .stopped)
         c.store.remove(c.record.id)
         if let e = firstError { throw e }
     }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSyscalls
+import Hooks
 import Spec
 
 /// Everything the container's init stages need, captured before fork (the child gets a copy
@@ -22,6 +23,8 @@ struct InitContext {
     var noNewKeyring: Bool
     /// The state directory's lock: held by `create`, never by the init.
     var lockFd: Int32
+    /// Connected --console-socket when process.terminal is true.
+    var consoleSocket: Int32?
 }
 
 /// The container's init, in two stages after `create` forks:
@@ -92,7 +95,9 @@ enum InitProcess {
         let spec = ctx.spec
         let process = spec.process!
         let fifoFd = ctx.fifoFd
+        var hostPid: Int32 = 0
         var executable = ""
+        var seccomp: SeccompFilter? = nil
         let user = process.user ?? User(uid: 0, gid: 0)
         var env: [String] = process.env ?? []
         do throws(RuntimeError) {
@@ -101,12 +106,26 @@ enum InitProcess {
                 let e = errno
                 throw RuntimeError.sys("setsid", "start a new session", errno: e)
             }
+            // First (a bad profile fails create before any mount), while the host's /proc and paths are visible.
+            seccomp = try SeccompFilter.prepare(spec.linux?.seccomp, container: SeccompContainer(id: ctx.id, bundle: ctx.bundle, spec: spec), warn: { try? ch.send(.warning($0)) })
             // Device nodes and mount points get exactly the modes the config asks for.
             umask(0)
             try RootfsSetup(spec: spec, rootfs: ctx.rootfs, bundle: ctx.bundle,
                             userns: ctx.namespaces.has("user"), noPivot: ctx.noPivot,
-                            cgroupMount: ctx.cgroupMount, ownMountNamespace: ctx.namespaces.has("mount")).run()
+                            cgroupMount: ctx.cgroupMount, ownMountNamespace: ctx.namespaces.has("mount"),
+                            beforePivot: { () throws(RuntimeError) in
+                                guard LifecycleHooks.hasAny(spec.hooks) else { return }
+                                try ch.send(.runHooks)
+                                guard let m = try ch.receive() else { throw RuntimeError("create exited during the hooks") }
+                                if case .failure(let e) = m { throw e }
+                                guard case .hooksDone(let p) = m else { throw RuntimeError("unexpected message during the hooks") }
+                                hostPid = p
+                                try HookRunner.runAll(spec.hooks?.createContainer, phase: .createContainer,
+                                                      state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
+                                                                                  pid: p, status: .creating))
+                            }).run()
             try RootfsSetup.kernelSettings(spec)
+            if let console = ctx.consoleSocket { try Terminal.setup(consoleSocket: console, size: process.consoleSize) }
             if !process.cwd.isEmpty && !Sys.isDirectory(process.cwd) { try? Sys.mkdirAll(process.cwd) }
             try RootfsSetup.finish(spec)
             try ProcessAttributes.oomScoreAdj(process.oomScoreAdj)
@@ -132,8 +151,11 @@ enum InitProcess {
         ch.close()
         do throws(RuntimeError) {
             try waitForStart(fifoFd)
-            try finishProcess(process, spec: spec, setgroupsAllowed: true)
+            try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
+                                  state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
+                                                              pid: hostPid, status: .created))
             try closeInheritedFds(preserve: ctx.preserveFds)
+            try finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: seccomp)
         } catch {
             Log.stderr("swrun: container init: \(error)")
             _exit(127)
@@ -152,13 +174,21 @@ enum InitProcess {
     /// Identity and privileges, in the order that keeps each step possible: scheduling and
     /// bounding set while still privileged, user switch with capabilities kept, the
     /// configured capability sets, then no_new_privs.
-    static func finishProcess(_ process: Process, spec: Spec, setgroupsAllowed: Bool) throws(RuntimeError) {
+    /// `seccomp`: the filter prepared before `create` reported ready; without one (exec) it is
+    /// prepared here from the spec.
+    static func finishProcess(_ process: Process, spec: Spec, setgroupsAllowed: Bool,
+                              seccomp: SeccompFilter? = nil) throws(RuntimeError) {
+        let filter = try seccomp ?? SeccompFilter.prepare(spec.linux?.seccomp)
         try ProcessAttributes.scheduler(process.scheduler)
         try ProcessAttributes.ioPriority(process.ioPriority)
         try ProcessAttributes.personality(spec.linux?.personality)
         // Absent capabilities mean none at all, as with runc.
         let caps = Capabilities(process.capabilities ?? LinuxCapabilities())
         for w in caps.warnings { Log.write(.warning, w) }
+        // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the switch below
+        // may drop: load it now (as runc does); the profile must then allow the calls below.
+        let nnp = process.noNewPrivileges == true
+        if !nnp { try filter?.load() }
         try caps.dropBounding()
         let user = process.user ?? User(uid: 0, gid: 0)
         try UserSwitch.apply(user, setgroupsAllowed: setgroupsAllowed)
@@ -170,13 +200,13 @@ enum InitProcess {
         }
         umask(mode_t(user.umask ?? 0o022))
         // Last: after it, the syscalls above might be forbidden.
-        try SeccompFilter.load(spec.linux?.seccomp)
+        if nnp { try filter?.load() }
     }
 
     /// Only stdio and the --preserve-fds range cross exec: no host fd leaks into the
     /// container (CVE-2024-21626).
-    static func closeInheritedFds(preserve: Int) throws(RuntimeError) {
-        for fd in 3..<(3 + Int32(preserve)) { _ = sw_fcntl_int(fd, F_SETFD, 0) }
+    static func closeInheritedFds(preserve: Int, keep: Int32 = -1) throws(RuntimeError) {
+        for fd in 3..<(3 + Int32(preserve)) where fd != keep { _ = sw_fcntl_int(fd, F_SETFD, 0) }
         let CLOSE_RANGE_CLOEXEC: UInt32 = 4
         try Sys.check("close_range", "mark inherited file descriptors close-on-exec") {
             sw_close_range(UInt32(3 + preserve), UInt32.max, CLOSE_RANGE_CLOEXEC)

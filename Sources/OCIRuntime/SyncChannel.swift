@@ -15,6 +15,10 @@ enum SyncMessage: Equatable {
     case idsMapped
     /// stage 1 → parent: the container init's PID, as the host sees it.
     case initPid(Int32)
+    /// init → parent: mounts done, before pivot_root: run prestart/createRuntime hooks.
+    case runHooks
+    /// parent → init: hooks done; the init's PID as the host sees it (for the hooks' state).
+    case hooksDone(Int32)
     /// init → parent: set up, blocked on the exec FIFO.
     case ready
     /// child → parent: a warning to log.
@@ -28,6 +32,8 @@ enum SyncMessage: Equatable {
         case .idsMapped: return .object([("t", .string("idsMapped"))])
         case .initPid(let p): return .object([("t", .string("initPid")), ("pid", .int(Int64(p)))])
         case .ready: return .object([("t", .string("ready"))])
+        case .runHooks: return .object([("t", .string("runHooks"))])
+        case .hooksDone(let p): return .object([("t", .string("hooksDone")), ("pid", .int(Int64(p)))])
         case .warning(let m): return .object([("t", .string("warning")), ("msg", .string(m))])
         case .failure(let e):
             var o: [(String, JSONValue)] = [("t", .string("failure")), ("msg", .string(e.message))]
@@ -46,6 +52,8 @@ enum SyncMessage: Equatable {
         case "idsMapped": return .idsMapped
         case "initPid": return v["pid"]?.intValue.map { .initPid(Int32($0)) }
         case "ready": return .ready
+        case "runHooks": return .runHooks
+        case "hooksDone": return v["pid"]?.intValue.map { .hooksDone(Int32($0)) }
         case "warning": return .warning(v["msg"]?.stringValue ?? "")
         case "failure":
             return .failure(RuntimeError(v["msg"]?.stringValue ?? "unknown error",

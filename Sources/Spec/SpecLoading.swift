@@ -63,3 +63,21 @@ extension Spec {
     /// Encodes back to JSON (members in specs-go order, absent fields left out).
     public func toJSON() -> JSONValue { jsonValue }
 }
+
+extension Process {
+    /// A process object on its own (`exec --process FILE`), paths named from the top
+    /// ("process.args").
+    public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> Process {
+        try Process(json: try JSONValue.parse(bytes), path: "process")
+    }
+}
+
+extension Hooks {
+    /// The hooks object as JSON, for keeping with a container's state.
+    public func toJSON() -> JSONValue { jsonValue }
+
+    /// Back from what toJSON wrote.
+    public static func parse(_ json: JSONValue) throws(RuntimeError) -> Hooks {
+        try Hooks(json: json, path: "hooks")
+    }
+}

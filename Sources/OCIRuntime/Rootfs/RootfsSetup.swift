@@ -24,6 +24,8 @@ struct RootfsSetup {
     /// suite) the container's mounts are made in the caller's namespace; the host's
     /// propagation is left alone and `delete` unmounts them (HostMounts).
     var ownMountNamespace = true
+    /// Runs after the mounts and devices, before pivot_root: the hooks' moment.
+    var beforePivot: () throws(RuntimeError) -> Void = {}
 
     func run() throws(RuntimeError) {
         let rootProp = RootfsSetup.propagationFlag(spec.linux?.rootfsPropagation)
@@ -51,6 +53,7 @@ struct RootfsSetup {
         try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
         if devMounted { try DeviceSetup(root: root, userns: userns).links(hasDevpts: devpts) }
 
+        try beforePivot()
         if !ownMountNamespace { try chrootOnly() } else if noPivot { try moveRoot() } else { try pivotRoot() }
         if let p = rootProp, ownMountNamespace {
             try Sys.check("mount", "set rootfs propagation", jsonPath: "linux.rootfsPropagation") { mount("", "/", "", p, nil) }

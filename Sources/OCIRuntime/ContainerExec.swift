@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+public struct ExecOptions: Sendable {
+    public var id: String
+    public var process: Process
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFds = 0
+
+    public init(id: String, process: Process) {
+        self.id = id
+        self.process = process
+    }
+}
+
+/// `exec`: a new process in a running container: its cgroup, every namespace of its init,
+/// then the same identity and privilege steps as the init (InitProcess.finishProcess).
+public enum ContainerExec {
+    static let nsOrder = ["user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount"]
+    static let PR_SET_CHILD_SUBREAPER: Int32 = 36
+
+    /// The container's config from its bundle, as runc reads it for exec: the base for the
+    /// process's defaults and for seccomp and personality.
+    public static func containerSpec(_ c: Container) throws(RuntimeError) -> Spec {
+        try Spec.parse(try Sys.readFile(c.record.bundle + "/config.json"))
+    }
+
+    public static func run(store: StateStore, options o: ExecOptions) throws(RuntimeError) -> Int32 {
+        let c = try Container(store: store, id: o.id)
+        switch c.status {
+        case .running, .created: break
+        case .paused: throw RuntimeError("cannot exec in a paused container")
+        default: throw RuntimeError("cannot exec in a stopped container")
+        }
+        let spec = try containerSpec(c)
+        var plan = NamespacePlan()
+        defer { plan.closeJoins() }
+        for type in nsOrder {
+            let name = NamespacePlan.procNames[type]!
+            let theirs = "/proc/\(c.record.pid)/ns/\(name)"
+            var a = stat(), b = stat()
+            guard stat(theirs, &a) == 0 else { continue }
+            if stat("/proc/self/ns/\(name)", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev { continue }
+            let fd = open(theirs, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                throw RuntimeError.sys("open", "open \(theirs)", errno: e)
+            }
+            plan.joins.append(NamespacePlan.Join(type: type, flag: NamespacePlan.flags[type]!, fd: fd, path: theirs))
+        }
+        if o.process.terminal == true && o.consoleSocket == nil {
+            throw RuntimeError.config("process.terminal", "a terminal needs --console-socket")
+        }
+        let console = try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) }
+        defer { if let console { close(console) } }
+
+        let sigfd = o.detach ? -1 : ContainerRun.forwarded.withUnsafeBufferPointer { sw_block_signals_fd($0.baseAddress, Int32($0.count)) }
+        let (parentEnd, childEnd) = try SyncChannel.pair()
+        defer { parentEnd.close() }
+        if !o.detach { _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
+        try Fork.ensureSingleThreaded()
+        let stage1 = sw_fork()
+        if stage1 < 0 {
+            let e = errno
+            throw RuntimeError.sys("fork", "start the exec process", errno: e)
+        }
+        if stage1 == 0 {
+            parentEnd.close()
+            ExecProcess.stage1(plan: plan, process: o.process, spec: spec, channel: childEnd,
+                               preserveFds: o.preserveFds, console: console)
+        }
+        childEnd.close()
+        var pid: Int32 = 0
+        do throws(RuntimeError) {
+            for p in c.record.cgroupPaths {
+                try Sys.writeFile(p + "/cgroup.procs", String(stage1), flags: 0)
+            }
+            try parentEnd.send(.proceed)
+            // The process's socket end closes at exec: EOF after its PID means it runs.
+            while let m = try parentEnd.receive() {
+                switch m {
+                case .initPid(let p): pid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
+                case .warning(let w): Log.warn(w)
+                case .failure(let e): throw e
+                default: throw RuntimeError("unexpected message from the exec process")
+                }
+            }
+            if pid <= 0 { throw RuntimeError("the exec process exited before it started") }
+        } catch {
+            kill(stage1, SIGKILL)
+            if pid > 0 { kill(pid, SIGKILL) }
+            var st: Int32 = 0
+            waitpid(stage1, &st, 0)
+            if pid > 0 { waitpid(pid, &st, 0) }
+            throw error
+        }
+        if let pf = o.pidFile { try ContainerCreate.writePidFile(pf, pid) }
+        if o.detach { return 0 }
+        return ContainerRun.wait(for: pid, sigfd: sigfd)
+    }
+}
+
+/// The stages of an exec'd process, the counterpart of InitProcess for a running container.
+enum ExecProcess {
+    static func stage1(plan: NamespacePlan, process: Process, spec: Spec, channel ch: SyncChannel,
+                       preserveFds: Int, console: Int32?) -> Never {
+        _ = sw_unblock_all_signals()
+        _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
+        _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
+        do throws(RuntimeError) {
+            try ch.expect(.proceed, during: "exec setup")
+            try plan.enterJoined()
+            plan.closeJoins()
+            let pid = sw_fork()
+            if pid < 0 {
+                let e = errno
+                throw RuntimeError.sys("fork", "start the exec process", errno: e)
+            }
+            if pid == 0 { stage2(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console) }
+            try ch.send(.initPid(pid))
+            _exit(0)
+        } catch {
+            try? ch.send(.failure(error))
+            _exit(1)
+        }
+    }
+
+    static func stage2(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
+                       console: Int32?) -> Never {
+        var env = process.env ?? []
+        let user = process.user ?? User(uid: 0, gid: 0)
+        let executable: String
+        do throws(RuntimeError) {
+            _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
+            if let console {
+                if setsid() < 0 { let e = errno; throw RuntimeError.sys("setsid", "start a new session", errno: e) }
+                try Terminal.setup(consoleSocket: console, size: process.consoleSize)
+            }
+            try Rlimits.apply(process.rlimits)
+            let cwd = process.cwd.isEmpty ? "/" : process.cwd
+            if chdir(cwd) != 0 {
+                let e = errno
+                throw RuntimeError.sys("chdir", "change to the working directory \(cwd)", errno: e, jsonPath: "process.cwd")
+            }
+            executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
+            if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + UserSwitch.home(uid: user.uid)) }
+            try InitProcess.closeInheritedFds(preserve: preserveFds, keep: ch.fd)
+            try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true)
+        } catch {
+            try? ch.send(.failure(error))
+            _exit(1)
+        }
+        // The sync socket is close-on-exec: the parent sees EOF once exec succeeds.
+        var cargs: [UnsafeMutablePointer<CChar>?] = (process.args ?? []).map { strdup($0) } + [nil]
+        var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        execve(executable, &cargs, &cenv)
+        let e = errno
+        try? ch.send(.failure(RuntimeError.sys("execve", "exec \(executable)", errno: e, jsonPath: "process.args[0]")))
+        _exit(127)
+    }
+}

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSyscalls
+import Spec
+
+/// What the seccomp agent is told about the container (the runtime-spec state's fields that
+/// the init knows).
+struct SeccompContainer {
+    var ociVersion: String
+    var id: String
+    var bundle: String
+    var annotations: [String: String]
+
+    init(id: String, bundle: String, spec: Spec) {
+        self.ociVersion = spec.ociVersion
+        self.id = id
+        self.bundle = bundle
+        self.annotations = spec.annotations ?? [:]
+    }
+}
+
+/// runtime-spec "seccomp notify": after load, the notify fd goes to `listenerPath` over
+/// SCM_RIGHTS, with the container process state as the message:
+/// `{"ociVersion","fds":["seccompFd"],"pid","metadata","state":{ociVersion,id,status,pid,bundle,annotations}}`.
+///
+/// Differences from runc, which sends it from the host side during `create`:
+/// - the init connects in `prepare`, while it still sees the host's filesystem (the
+///   listener's path is a host path; after pivot_root it is out of reach), and sends after
+///   `start` when the filter is loaded. In a user namespace the connect is made as the
+///   container's root: the socket must be writable by that mapped user.
+/// - `pid` is read from /proc/self in `prepare`: the PID the runtime's PID namespace sees
+///   when stage 2 prepares before mounting the container's /proc (as it does); 0 if it
+///   cannot be read. An agent can also take it from SO_PEERCRED.
+/// - `status` is "created": the filter is loaded after `start`, before the user's program
+///   is executed.
+struct SeccompListener {
+    var path: String
+    var fd: Int32
+    var payload: [UInt8]
+
+    init(path: String, config: LinuxSeccomp, container: SeccompContainer?) throws(RuntimeError) {
+        self.path = path
+        self.fd = try SeccompListener.connect(path)
+        self.payload = SeccompListener.state(config: config, container: container, pid: SeccompListener.hostPid())
+            .serializedBytes()
+    }
+
+    static func state(config: LinuxSeccomp, container: SeccompContainer?, pid: Int32) -> JSONValue {
+        let version = container?.ociVersion ?? "1.2.0"
+        let annotations = (container?.annotations ?? [:]).sorted { $0.key < $1.key }
+        let state: JSONValue = .object([
+            ("ociVersion", .string(version)), ("id", .string(container?.id ?? "")),
+            ("status", .string("created")), ("pid", .int(Int64(pid))),
+            ("bundle", .string(container?.bundle ?? "")),
+            ("annotations", .object(annotations.map { ($0.key, .string($0.value)) })),
+        ])
+        return .object([
+            ("ociVersion", .string(version)), ("fds", .array([.string("seccompFd")])),
+            ("pid", .int(Int64(pid))), ("metadata", .string(config.listenerMetadata ?? "")),
+            ("state", state),
+        ])
+    }
+
+    /// Our PID in the PID namespace of the /proc mounted at /proc (0 if unknown).
+    static func hostPid() -> Int32 {
+        var buf = [CChar](repeating: 0, count: 32)
+        let n = readlink("/proc/self", &buf, buf.count - 1)
+        guard n > 0 else { return 0 }
+        return Int32(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)) ?? 0
+    }
+
+    /// A stream socket like runc's (a SOCK_SEQPACKET listener is accepted too).
+    static func connect(_ path: String) throws(RuntimeError) -> Int32 {
+        let jsonPath = "linux.seccomp.listenerPath"
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            throw RuntimeError.config(jsonPath, "\"\(path)\" is too long for a unix socket path (at most 107 bytes)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        var lastErrno: Int32 = 0
+        for type in [Int32(SOCK_STREAM.rawValue), Int32(SOCK_SEQPACKET.rawValue)] {
+            let fd = try Sys.check("socket", "create a unix socket", jsonPath: jsonPath) {
+                socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+            }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            if rc == 0 { return fd }
+            lastErrno = errno
+            close(fd)
+            if lastErrno != EPROTOTYPE { break }
+        }
+        throw RuntimeError.sys("connect", "connect to the seccomp listener \(path)", errno: lastErrno, jsonPath: jsonPath)
+    }
+
+    func send(_ notifyFd: Int32) throws(RuntimeError) {
+        defer { close(fd) }
+        let rc = payload.withUnsafeBytes { sw_send_fd(fd, notifyFd, $0.baseAddress, $0.count) }
+        if rc < 0 {
+            let e = errno
+            throw RuntimeError.sys("sendmsg", "send the seccomp notify fd to \(path)", errno: e,
+                                   jsonPath: "linux.seccomp.listenerPath")
+        }
+    }
+}
