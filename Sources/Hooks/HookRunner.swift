@@ -1,0 +1,81 @@
+import Spec
+
+/// Runs config.json hooks as runtime-spec config.md "POSIX-platform Hooks" says: `path` with
+/// argv `args` and exactly the environment `env`, the container's state JSON on stdin, killed
+/// when it outlives `timeout` seconds. A hook's failure names its config path
+/// ("hooks.createRuntime[1]") and carries the start of what it wrote.
+public struct HookRunner {
+    /// Bytes of stdout and of stderr kept for the error message.
+    public static let outputLimit = 4096
+    /// Lines of output quoted in the error message.
+    static let quotedLines = 5
+
+    public static func run(_ hook: Hook, phase: HookPhase, index: Int, state: JSONValue) throws(RuntimeError) {
+        let jsonPath = phase.jsonPath(index: index)
+        let argv = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
+        var child = try SpawnedHook.spawn(path: hook.path, argv: argv, env: hook.env ?? [], jsonPath: jsonPath)
+        let result = try child.communicate(input: state.serializedBytes(), timeoutSeconds: hook.timeout,
+                                           jsonPath: jsonPath)
+        let what: String
+        switch result.outcome {
+        case .exited(0): return
+        case .exited(let status): what = "hook \(hook.path) exited with status \(status)"
+        case .signaled(let signal): what = "hook \(hook.path) was killed by signal \(signal)"
+        case .timedOut: what = "hook \(hook.path) timed out after \(hook.timeout ?? 0)s"
+        }
+        throw RuntimeError(what + outputSummary(result), jsonPath: jsonPath)
+    }
+
+    /// Runs the phase's hooks in order; the first failure stops the rest and is thrown
+    /// (prestart, createRuntime, createContainer, startContainer).
+    public static func runAll(_ hooks: [Hook]?, phase: HookPhase, state: JSONValue) throws(RuntimeError) {
+        for (i, hook) in (hooks ?? []).enumerated() {
+            try run(hook, phase: phase, index: i, state: state)
+        }
+    }
+
+    /// Runs every hook of the phase; failures are only reported through `warn` (poststart,
+    /// poststop: the spec says the runtime logs a warning and carries on).
+    public static func runAllWarning(_ hooks: [Hook]?, phase: HookPhase, state: JSONValue,
+                                     warn: (String) -> Void) {
+        for (i, hook) in (hooks ?? []).enumerated() {
+            do {
+                try run(hook, phase: phase, index: i, state: state)
+            } catch {
+                warn(error.description)
+            }
+        }
+    }
+
+    /// ": <stderr lines> (stdout: <lines>)", each part only when there was output.
+    static func outputSummary(_ r: HookResult) -> String {
+        let err = quote(r.stderr), out = quote(r.stdout)
+        switch (err.isEmpty, out.isEmpty) {
+        case (true, true): return ""
+        case (false, true): return ": " + err
+        case (true, false): return ": stdout: " + out
+        case (false, false): return ": " + err + " (stdout: " + out + ")"
+        }
+    }
+
+    /// The first non-blank lines, joined with "; ", "…" when there was more.
+    static func quote(_ c: Capture) -> String {
+        let lines = String(decoding: c.bytes, as: UTF8.self)
+            .split(whereSeparator: { $0 == "\n" || $0 == "\r" })
+            .map { $0.trimmingWhitespace() }
+            .filter { !$0.isEmpty }
+        guard !lines.isEmpty else { return "" }
+        var text = lines.prefix(quotedLines).joined(separator: "; ")
+        if lines.count > quotedLines || c.truncated { text += "…" }
+        return text
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingWhitespace() -> String {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
