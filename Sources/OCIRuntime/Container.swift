@@ -54,6 +54,14 @@ public struct Container {
         }
     }
 
+    /// Thaws a frozen cgroup: frozen processes die of SIGKILL only once thawed.
+    func thaw() {
+        for p in record.cgroupPaths {
+            if Sys.exists(p + "/freezer.state") { try? Sys.writeFile(p + "/freezer.state", "THAWED", flags: 0) }
+            if Sys.exists(p + "/cgroup.freeze") { try? Sys.writeFile(p + "/cgroup.freeze", "0", flags: 0) }
+        }
+    }
+
     /// Signals every process in the container's cgroup.
     func signalAll(_ sig: Int32) {
         for p in CgroupManagers.pids(paths: record.cgroupPaths) { kill(p, sig) }

@@ -57,7 +57,7 @@ public enum ContainerKill {
         if all {
             c.signalAll(signal)
             // Frozen processes only see signals once thawed; SIGKILL must always land.
-            if status == .paused { c.signalAll(SIGCONT) }
+            if status == .paused && signal == SIGKILL { c.thaw() }
             return
         }
         try c.signalInit(signal)
@@ -96,7 +96,7 @@ public enum ContainerDelete {
             }
             if c.record.ownPidNamespace { try? c.signalInit(SIGKILL) } else { c.signalAll(SIGKILL) }
             c.signalAll(SIGKILL)
-            c.signalAll(SIGCONT)
+            c.thaw()
         }
         try destroy(c)
     }

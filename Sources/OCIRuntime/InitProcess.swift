@@ -178,7 +178,7 @@ enum InitProcess {
     /// prepared here from the spec.
     static func finishProcess(_ process: Process, spec: Spec, setgroupsAllowed: Bool,
                               seccomp: SeccompFilter? = nil) throws(RuntimeError) {
-        let filter = try seccomp ?? SeccompFilter.prepare(spec.linux?.seccomp)
+        let filter = seccomp != nil ? seccomp : try SeccompFilter.prepare(spec.linux?.seccomp)
         try ProcessAttributes.scheduler(process.scheduler)
         try ProcessAttributes.ioPriority(process.ioPriority)
         try ProcessAttributes.personality(spec.linux?.personality)

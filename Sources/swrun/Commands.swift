@@ -144,3 +144,20 @@ enum Table {
         }.joined(separator: "\n")
     }
 }
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print what this runtime supports (runtime-spec features.md).")
+    func run() throws { printOut(Features.document(version: SwrunVersion.version).serialized(pretty: true)) }
+}
+
+struct Pause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    @Argument(help: "container id") var id: String
+    func run() throws { try ContainerPause.run(store: store, id: id, freeze: true) }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    @Argument(help: "container id") var id: String
+    func run() throws { try ContainerPause.run(store: store, id: id, freeze: false) }
+}

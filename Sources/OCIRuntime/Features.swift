@@ -1,0 +1,38 @@
+import Spec
+
+/// `features` (runtime-spec features.md): what this build really supports, so engines can
+/// decide before they ask. Keep it in step with the code: a test checks each claim.
+public enum Features {
+    public static func document(version: String) -> JSONValue {
+        let mountOptions = (Array(MountOptions.table.keys) + Array(MountOptions.propagationTable.keys) + ["bind", "rbind"]).sorted()
+        let caps = Spec.capabilityNumbers.sorted { $0.value < $1.value }.map { JSONValue.string($0.key) }
+        func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
+        return .object([
+            ("ociVersionMin", .string("1.0.0")),
+            ("ociVersionMax", .string("1.3.0")),
+            ("hooks", strings(["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])),
+            ("mountOptions", strings(mountOptions)),
+            ("linux", .object([
+                ("namespaces", strings(["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"])),
+                ("capabilities", .array(caps)),
+                ("cgroup", .object([("v1", .bool(true)), ("v2", .bool(true)), ("systemd", .bool(false)),
+                                    ("systemdUser", .bool(false)), ("rdma", .bool(false))])),
+                ("seccomp", .object([
+                    ("enabled", .bool(true)),
+                    ("actions", strings(Spec.seccompActions)),
+                    ("operators", strings(Spec.seccompOperators)),
+                    ("archs", strings(Spec.seccompArchitectures)),
+                    ("knownFlags", strings(["SECCOMP_FILTER_FLAG_TSYNC"] + Spec.seccompFlags)),
+                    ("supportedFlags", strings(["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                                "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])),
+                ])),
+                ("apparmor", .object([("enabled", .bool(false))])),
+                ("selinux", .object([("enabled", .bool(false))])),
+                ("intelRdt", .object([("enabled", .bool(false))])),
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
+            ])),
+            ("annotations", .object([("org.opencontainers.runtime-spec.features.runtime", .string("swrun")),
+                                     ("io.github.swrun.version", .string(version))])),
+        ])
+    }
+}
