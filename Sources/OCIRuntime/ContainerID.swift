@@ -1,7 +1,8 @@
 import Spec
 
 /// Container IDs become directory names under --root and cgroup names: only a conservative
-/// alphabet, so an ID can never climb out of the state root ("..", "/") or hide in it (".x").
+/// alphabet, so an ID can never climb out of the state root ("..", "/"). runc's alphabet,
+/// leading dots included.
 public enum ContainerID {
     public static let maxLength = 1024
 

@@ -6,7 +6,8 @@ enum IDMappings {
     /// The host ID a container ID maps to, if any mapping covers it.
     static func hostID(_ id: UInt32, _ maps: [LinuxIDMapping]?) -> UInt32? {
         for m in maps ?? [] where id >= m.containerID && UInt64(id) < UInt64(m.containerID) + UInt64(m.size) {
-            return m.hostID + (id - m.containerID)
+            let (host, overflow) = m.hostID.addingReportingOverflow(id - m.containerID)
+            return overflow ? nil : host
         }
         return nil
     }

@@ -19,7 +19,9 @@ struct CgroupHierarchy: Equatable {
     /// The directory on the host for a cgroup path given relative to the hierarchy's root.
     func directory(for cgroupPath: String) -> String {
         var rel = cgroupPath
-        if mountRoot != "/" && rel.hasPrefix(mountRoot) { rel = String(rel.dropFirst(mountRoot.count)) }
+        if mountRoot != "/" && (rel == mountRoot || rel.hasPrefix(mountRoot + "/")) {
+            rel = String(rel.dropFirst(mountRoot.count))
+        }
         return Sys.clean(mountPoint + "/" + rel)
     }
 }

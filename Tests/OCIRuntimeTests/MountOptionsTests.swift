@@ -1,0 +1,80 @@
+import XCTest
+@testable import OCIRuntime
+
+final class MountOptionsTests: XCTestCase {
+    typealias M = MountOptions
+
+    func testNoOptions() {
+        XCTAssertEqual(M.parse(nil), M())
+        XCTAssertEqual(M.parse([]), M())
+        XCTAssertEqual(M.parse(nil).dataString, "")
+    }
+
+    func testFlags() {
+        let o = M.parse(["ro", "nosuid", "nodev", "noexec", "relatime", "strictatime", "sync", "dirsync", "noatime"])
+        XCTAssertEqual(o.flags, M.MS_RDONLY | M.MS_NOSUID | M.MS_NODEV | M.MS_NOEXEC | M.MS_RELATIME
+                       | M.MS_STRICTATIME | M.MS_SYNCHRONOUS | M.MS_DIRSYNC | M.MS_NOATIME)
+        XCTAssertEqual(o.clearFlags, 0)
+        XCTAssertEqual(o.data, [])
+        XCTAssertFalse(o.bind)
+        XCTAssertEqual(o.propagation, [])
+    }
+
+    func testClearingOptionsClearAndRecordTheFlag() {
+        let o = M.parse(["rw", "suid", "dev", "exec", "atime", "async"])
+        XCTAssertEqual(o.flags, 0)
+        XCTAssertEqual(o.clearFlags, M.MS_RDONLY | M.MS_NOSUID | M.MS_NODEV | M.MS_NOEXEC | M.MS_NOATIME | M.MS_SYNCHRONOUS)
+    }
+
+    func testLaterOptionWins() {
+        let roThenRw = M.parse(["ro", "nosuid", "rw"])
+        XCTAssertEqual(roThenRw.flags, M.MS_NOSUID)
+        XCTAssertEqual(roThenRw.clearFlags, M.MS_RDONLY)
+        let rwThenRo = M.parse(["rw", "ro"])
+        XCTAssertEqual(rwThenRo.flags, M.MS_RDONLY)
+        XCTAssertEqual(rwThenRo.clearFlags, 0)
+    }
+
+    func testDefaultsChangesNothing() {
+        XCTAssertEqual(M.parse(["defaults"]), M())
+    }
+
+    func testPropagationKeepsOrderAndRecursion() {
+        let o = M.parse(["rprivate", "shared", "rslave", "unbindable", "private", "rshared", "slave", "runbindable"])
+        XCTAssertEqual(o.propagation, [M.MS_PRIVATE | M.MS_REC, M.MS_SHARED, M.MS_SLAVE | M.MS_REC, M.MS_UNBINDABLE,
+                                       M.MS_PRIVATE, M.MS_SHARED | M.MS_REC, M.MS_SLAVE, M.MS_UNBINDABLE | M.MS_REC])
+        XCTAssertEqual(o.flags, 0)
+        XCTAssertEqual(o.data, [])
+    }
+
+    func testBindAndRbind() {
+        let bind = M.parse(["bind", "ro"])
+        XCTAssertTrue(bind.bind)
+        XCTAssertFalse(bind.recursive)
+        XCTAssertEqual(bind.flags, M.MS_RDONLY)
+        let rbind = M.parse(["rbind"])
+        XCTAssertTrue(rbind.bind)
+        XCTAssertTrue(rbind.recursive)
+        // bind itself is not put in flags: the mount code adds MS_BIND (and MS_REC) itself.
+        XCTAssertEqual(rbind.flags, 0)
+    }
+
+    func testUnknownOptionsBecomeTheDataString() {
+        let o = M.parse(["nosuid", "mode=755", "size=65536k", "newinstance", "ptmxmode=0666", "gid=5"])
+        XCTAssertEqual(o.flags, M.MS_NOSUID)
+        XCTAssertEqual(o.data, ["mode=755", "size=65536k", "newinstance", "ptmxmode=0666", "gid=5"])
+        XCTAssertEqual(o.dataString, "mode=755,size=65536k,newinstance,ptmxmode=0666,gid=5")
+    }
+
+    func testFlagValuesMatchTheKernel() {
+        // <sys/mount.h> values; the table is hand-written.
+        XCTAssertEqual(M.MS_RDONLY, 1)
+        XCTAssertEqual(M.MS_BIND, 4096)
+        XCTAssertEqual(M.MS_REC, 16384)
+        XCTAssertEqual(M.MS_PRIVATE, 262144)
+        XCTAssertEqual(M.MS_SLAVE, 524288)
+        XCTAssertEqual(M.MS_SHARED, 1048576)
+        XCTAssertEqual(M.MS_RELATIME, 2097152)
+        XCTAssertEqual(M.MS_STRICTATIME, 16777216)
+    }
+}
