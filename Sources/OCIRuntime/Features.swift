@@ -22,7 +22,7 @@ public enum Features {
                     ("actions", strings(Spec.seccompActions)),
                     ("operators", strings(Spec.seccompOperators)),
                     ("archs", strings(Spec.seccompArchitectures)),
-                    ("knownFlags", strings(["SECCOMP_FILTER_FLAG_TSYNC"] + Spec.seccompFlags)),
+                    ("knownFlags", strings(Spec.seccompFlags)),
                     ("supportedFlags", strings(["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])),
                 ])),

@@ -259,7 +259,7 @@ final class SpecValidationTests: XCTestCase {
     func testSeccompNamesFlagsArchitectures() {
         check({ $0.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [LinuxSyscall(names: [], action: "SCMP_ACT_LOG")]) },
               path: "linux.seccomp.syscalls[0].names", message: "at least one")
-        check({ $0.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_TSYNC"]) },
+        check({ $0.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", flags: ["SECCOMP_FILTER_FLAG_TSYNCH"]) },
               path: "linux.seccomp.flags[0]", message: "unknown flag")
         check({ $0.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_ALLOW", architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_VAX"]) },
               path: "linux.seccomp.architectures[1]", message: "unknown architecture")
