@@ -49,6 +49,7 @@ if rest.first == "--version" || rest.first == "-v" || (rest.isEmpty && argv.cont
     exit(0)
 }
 do {
+    if let status = try FastPath.run(rest) { exit(status) }
     var command = try Swrun.parseAsRoot(rest)
     try command.run()
     exit(0)
