@@ -143,6 +143,14 @@ enum InitProcess {
             if !env.contains(where: { $0.hasPrefix("HOME=") }) {
                 env.append("HOME=" + UserSwitch.home(uid: user.uid))
             }
+            // Not applied, and said so rather than skipped silently: this build has no LSM support.
+            for (path, value) in [("process.apparmorProfile", process.apparmorProfile),
+                                  ("process.selinuxLabel", process.selinuxLabel),
+                                  ("linux.mountLabel", spec.linux?.mountLabel)] {
+                if let v = value, !v.isEmpty {
+                    try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
+                }
+            }
             try ch.send(.ready)
         } catch {
             try? ch.send(.failure(error))

@@ -136,3 +136,12 @@ def test_version(h):
     r = h.rt("--version", root=False)
     assert r.rc == 0
     assert "version" in r.out and "spec" in r.out
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 fails create when AppArmor is absent
+def test_unsupported_lsm_labels_are_warned_not_ignored(h):
+    cfg = h.config(["true"])
+    cfg["process"]["apparmorProfile"] = "docker-default"
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert "process.apparmorProfile" in r.err and "not applied" in r.err, r.err
