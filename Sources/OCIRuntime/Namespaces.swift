@@ -85,8 +85,7 @@ struct NamespacePlan {
 
     /// In the child: enter every namespace given by path.
     func enterJoined() throws(RuntimeError) {
-        for (i, j) in joins.enumerated() {
-            _ = i
+        for j in joins {
             try Sys.check("setns", "join \(j.type) namespace \(j.path)") { sw_setns(j.fd, j.flag) }
         }
     }

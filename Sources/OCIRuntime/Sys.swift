@@ -75,7 +75,8 @@ enum Sys {
         }
     }
 
-    /// Writes to a temp file beside `path`, fsyncs and renames: readers never see half a file.
+    /// Writes to a temp file beside `path` and renames it into place: readers never see half a
+    /// file. No fsync: the state root is on tmpfs (/run), and a state dir does not outlive a boot.
     static func writeAtomically(_ path: String, _ text: String, mode: mode_t = 0o600) throws(RuntimeError) {
         let tmp = path + ".tmp"
         let fd = try check("open", "open \(tmp)") { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
@@ -185,4 +186,15 @@ enum Sys {
     }
 
     static func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
+}
+
+extension String {
+    /// Foundation's trimming, for the few places that need it without Foundation.
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s.removeFirst() }
+        while let l = s.last, chars.contains(l) { s.removeLast() }
+        return String(s)
+    }
 }

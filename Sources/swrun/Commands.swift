@@ -24,6 +24,13 @@ struct CreateFlags: ParsableArguments {
     var preserveFds: Int = 0
 
     func options(id: String) -> CreateOptions {
+        CreateFlags.options(id: id, bundle: bundle, pidFile: pidFile, consoleSocket: consoleSocket,
+                            noPivot: noPivot, noNewKeyring: noNewKeyring, preserveFds: preserveFds)
+    }
+
+    /// One place that turns create/run flags into options, for ArgumentParser and FastPath.
+    static func options(id: String, bundle: String, pidFile: String?, consoleSocket: String?,
+                        noPivot: Bool, noNewKeyring: Bool, preserveFds: Int) -> CreateOptions {
         var o = CreateOptions(id: id, bundle: bundle)
         o.pidFile = pidFile
         o.consoleSocket = consoleSocket

@@ -33,7 +33,7 @@ struct Exec: ParsableCommand {
         let c = try Container(store: store, id: id)
         let p: Process
         if let file = process {
-            p = try Process.parse(try readAll(file))
+            p = try Process.parse(try HostFiles.read(file))
         } else {
             guard !args.isEmpty else { throw CLIError("exec needs a command, or --process FILE") }
             p = try processFromFlags(base: try ContainerExec.containerSpec(c).process)
@@ -75,20 +75,6 @@ struct Exec: ParsableCommand {
         }
         if noNewPrivs { p.noNewPrivileges = true }
         return p
-    }
-
-    func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw RuntimeError.sys("open", "open process file \(path)", errno: errno) }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw RuntimeError.sys("read", "read \(path)", errno: errno) }
-            if n == 0 { return out }
-            out.append(contentsOf: buf[0..<n])
-        }
     }
 }
 

@@ -60,16 +60,13 @@ enum FastPath {
     }
 
     static func createOptions(id: String, flags: Set<String>, values: [String: String]) -> CreateOptions? {
-        var o = CreateOptions(id: id, bundle: values["--bundle"] ?? ".")
-        o.pidFile = values["--pid-file"]
-        o.consoleSocket = values["--console-socket"]
-        o.noPivot = flags.contains("--no-pivot")
-        o.noNewKeyring = flags.contains("--no-new-keyring")
+        var preserve = 0
         if let n = values["--preserve-fds"] {
             guard let v = Int(n), v >= 0 else { return nil }
-            o.preserveFds = v
+            preserve = v
         }
-        o.systemdCgroup = GlobalOptions.current.systemdCgroup
-        return o
+        return CreateFlags.options(id: id, bundle: values["--bundle"] ?? ".", pidFile: values["--pid-file"],
+                                   consoleSocket: values["--console-socket"], noPivot: flags.contains("--no-pivot"),
+                                   noNewKeyring: flags.contains("--no-new-keyring"), preserveFds: preserve)
     }
 }

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Spec
+
+/// `delete`: removes a stopped (or, as runc allows, a created) container; --force kills a
+/// running one first. Always leaves nothing behind: processes, cgroups, state.
+public enum ContainerDelete {
+    public static func run(store: StateStore, id: String, force: Bool) throws(RuntimeError) {
+        try ContainerID.validate(id)
+        if !Sys.isDirectory(store.dir(id)) {
+            // runc: deleting a container that is already gone is not an error with --force.
+            if force { return }
+            throw RuntimeError("container \"\(id)\" does not exist")
+        }
+        let lockFd = try store.lock(id)
+        defer { close(lockFd) }
+        let c: Container
+        do {
+            c = try Container(store: store, id: id)
+        } catch {
+            // No readable state: a create that crashed. --force removes what is there.
+            if !force { throw error }
+            store.remove(id)
+            return
+        }
+        switch c.status {
+        case .stopped: break
+        case .created:
+            try? c.signalInit(SIGKILL)
+        case .running, .paused, .creating:
+            if !force {
+                throw RuntimeError("cannot delete container \"\(id)\" that is not stopped: \(c.status.rawValue)",
+                                   hint: "stop it first, or use delete --force")
+            }
+            if c.record.ownPidNamespace { try? c.signalInit(SIGKILL) } else { c.signalAll(SIGKILL) }
+            c.signalAll(SIGKILL)
+            c.thaw()
+        }
+        try destroy(c)
+    }
+
+    static func destroy(_ c: Container) throws(RuntimeError) {
+        if !c.waitStopped() {
+            throw RuntimeError("container \"\(c.record.id)\" init \(c.record.pid) did not exit after SIGKILL")
+        }
+        // Processes left in the cgroup (no PID namespace, or escaped daemons) go too.
+        for _ in 0..<100 {
+            let left = CgroupManagers.pids(paths: c.record.cgroupPaths)
+            if left.isEmpty { break }
+            for p in left { kill(p, SIGKILL) }
+            usleep(2000)
+        }
+        var firstError: RuntimeError?
+        for p in c.record.cgroupPaths.reversed() {
+            do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
+        }
+        if c.record.hostMounts { HostMounts.unmountAll(under: c.record.rootfs) }
+        LifecycleHooks.runRecorded(c.record, phase: .poststop, status: .stopped)
+        c.store.remove(c.record.id)
+        if let e = firstError { throw e }
+    }
+}
