@@ -64,6 +64,12 @@ public struct Container {
 
     /// Signals every process in the container's cgroup.
     func signalAll(_ sig: Int32) {
+        // cgroup.kill (v2, Linux 5.14) kills atomically: no process forked during the walk of
+        // cgroup.procs survives.
+        if sig == SIGKILL, let dir = record.cgroupPaths.first(where: { Sys.exists($0 + "/cgroup.kill") }),
+           (try? Sys.writeFile(dir + "/cgroup.kill", "1", flags: 0)) != nil {
+            return
+        }
         for p in CgroupManagers.pids(paths: record.cgroupPaths) { kill(p, sig) }
     }
 

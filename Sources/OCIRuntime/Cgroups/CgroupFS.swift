@@ -25,6 +25,20 @@ struct CgroupFS: CgroupManager {
         }
     }
 
+    /// The driver of an existing container, from the directories its record keeps.
+    init(existing paths: [String], hierarchies all: [CgroupHierarchy]) {
+        var hs: [CgroupHierarchy] = []
+        var ps: [String] = []
+        for p in paths {
+            if let h = all.first(where: { p == $0.mountPoint || p.hasPrefix($0.mountPoint + "/") }) {
+                hs.append(h)
+                ps.append(p)
+            }
+        }
+        self.hierarchies = hs
+        self.paths = ps
+    }
+
     func create() throws(RuntimeError) {
         for (h, path) in zip(hierarchies, paths) {
             try makeDirectory(path, cpuset: h.controllers.contains("cpuset"))
