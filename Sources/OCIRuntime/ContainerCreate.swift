@@ -9,6 +9,8 @@ public struct CreateOptions: Sendable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?
+    /// An already connected console socket (`run` in the foreground proxies the pty itself).
+    public var consoleSocketFd: Int32?
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
@@ -75,8 +77,11 @@ public enum ContainerCreate {
             if let r = spec.linux?.resources { try cgroup.apply(r) }
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
-            let console = spec.process?.terminal == true
-                ? try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) } : nil
+            var console: Int32?
+            if spec.process?.terminal == true {
+                if let fd = o.consoleSocketFd { console = dup(fd) }
+                else if let p = o.consoleSocket { console = try ConsoleSocket.connect(p) }
+            }
             defer { if let console { close(console) } }
             let (parentEnd, childEnd) = try SyncChannel.pair()
             defer { parentEnd.close() }
@@ -176,7 +181,7 @@ enum RuntimeChecks {
     static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
-        if process.terminal == true && options.consoleSocket == nil {
+        if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }
     }
