@@ -65,6 +65,7 @@ public enum ContainerCreate {
             undo.add { try? cgroup.destroy() }
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
+            if let r = spec.linux?.resources { try cgroup.apply(r) }
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
             let console = spec.process?.terminal == true
