@@ -13,8 +13,13 @@ public enum DeviceRules {
     /// leaves access to linux.resources.devices, which is where engines put their allow rules;
     /// adding rwm for them would widen a config that grants such a device only "r".
     public static func effective(spec: Spec) -> [LinuxDeviceCgroup] {
-        var rules = spec.linux?.resources?.devices ?? []
-        let configured = Set((spec.linux?.devices ?? []).map(\.path))
+        effective(rules: spec.linux?.resources?.devices, devices: spec.linux?.devices)
+    }
+
+    /// The same from the two config fields: linux.resources.devices and linux.devices.
+    public static func effective(rules config: [LinuxDeviceCgroup]?, devices: [LinuxDevice]?) -> [LinuxDeviceCgroup] {
+        var rules = config ?? []
+        let configured = Set((devices ?? []).map(\.path))
         for d in runcDefaults where d.path == nil || !configured.contains(d.path!) {
             rules.append(d.rule)
         }
