@@ -41,34 +41,32 @@ def probe(h, cfg):
     return r
 
 
-def test_denied_device_cannot_be_opened(h):
-    # linux.devices lists /dev/full, so runc's default allow rule for it is dropped and the
-    # config's deny stands. Allowed, writing /dev/full fails with ENOSPC instead.
-    cfg = with_devices(h.config(), [{"allow": False, "access": "rwm"},
-                                    {"allow": False, "type": "c", "major": 1, "minor": 7, "access": "rwm"}],
-                       devices=[FULL_DEV], mknod=True)
-    r = probe(h, cfg)
-    assert "can't create /dev/full: Operation not permitted" in r.err, r
-    assert "No space left on device" not in r.err, r
-    assert "null-write-ok" in r.out and "zero-read-ok" in r.out, r
+def probe_denying(h, dev):
+    """Probes a container whose config denies `dev` after deny-all. linux.devices lists it,
+    so runc's default allow rule for its path is dropped and the config's deny stands."""
+    deny = {"allow": False, "type": "c", "major": dev["major"], "minor": dev["minor"], "access": "rwm"}
+    r = probe(h, with_devices(h.config(), [{"allow": False, "access": "rwm"}, deny], devices=[dev], mknod=True))
+    assert "zero-read-ok" in r.out, r
     # Not in the defaults: denied too, though mknod of it is allowed ("c *:* m").
     assert "mknod-ok" in r.out and "kmsg-write-denied" in r.out, r
+    return r
+
+
+def test_denied_device_cannot_be_opened(h):
+    r = probe_denying(h, FULL_DEV)
+    # Allowed, writing /dev/full fails with ENOSPC instead.
+    assert "can't create /dev/full: Operation not permitted" in r.err, r
+    assert "No space left on device" not in r.err, r
+    assert "null-write-ok" in r.out, r
 
 
 # runc 1.1.5 opens /dev/null O_RDWR in its init whatever the stdio, so it cannot start a
 # container whose cgroup denies /dev/null ("error reopening /dev/null inside container").
 @pytest.mark.swrun_only
 def test_denied_dev_null(h):
-    cfg = with_devices(h.config(), [{"allow": False, "access": "rwm"},
-                                    {"allow": False, "type": "c", "major": 1, "minor": 3, "access": "rwm"}],
-                       devices=[NULL_DEV], mknod=True)
-    r = probe(h, cfg)
-    assert "null-is-char" in r.out, r
-    assert "null-write-denied" in r.out, r
-    assert "Operation not permitted" in r.err, r
-    assert "zero-read-ok" in r.out, r
-    # Not in the defaults: denied too, though mknod of it is allowed ("c *:* m").
-    assert "mknod-ok" in r.out and "kmsg-write-denied" in r.out, r
+    r = probe_denying(h, NULL_DEV)
+    assert "null-is-char" in r.out and "null-write-denied" in r.out, r
+    assert "can't create /dev/null: Operation not permitted" in r.err, r
 
 
 def test_allow_all(h):
