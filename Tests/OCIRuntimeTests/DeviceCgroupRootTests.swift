@@ -1,5 +1,6 @@
 import XCTest
 @testable import OCIRuntime
+import CSyscalls
 import Spec
 
 /// The device rules enforced by the kernel: a shell moved into a temporary cgroup tries
@@ -84,12 +85,28 @@ final class DeviceCgroupRootTests: XCTestCase {
         XCTAssertFalse(out.contains("null-write-ok") || out.contains("null-read-ok") || out.contains("zero-read-ok"), out)
     }
 
-    func attachedCount(_ dir: String) throws -> Int {
+    func testAProgramAttachedWithoutMultiIsReplaced() throws {
+        guard access(Self.v2Root + "/cgroup.controllers", F_OK) == 0 else { throw XCTSkip("no cgroup2 tree") }
+        let dir = try temporaryCgroup(under: Self.v2Root)
+        // As another manager might have left it: one program, attached with flags 0.
+        let prog = try DeviceFilter.load(DeviceFilterProgram.instructions(try DeviceRule.parse(Self.denyNullWrite)))
+        defer { close(prog) }
+        let fd = open(dir, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        XCTAssertEqual(sw_bpf_attach_device_prog(fd, prog, 0), 0, String(cString: strerror(errno)))
+        XCTAssertFalse(try probe(in: dir).contains("null-write-ok"))
+
+        try DeviceFilter.apply(cgroupDirectory: dir, rules: [LinuxDeviceCgroup(allow: true, access: "rwm")])
+        XCTAssertEqual(try attachedCount(dir, flags: 0), 1)
+        XCTAssertTrue(try probe(in: dir).contains("null-write-ok"))
+    }
+
+    func attachedCount(_ dir: String, flags want: UInt32 = DeviceFilter.allowMulti) throws -> Int {
         let fd = open(dir, O_RDONLY | O_DIRECTORY)
         XCTAssertGreaterThanOrEqual(fd, 0)
         defer { close(fd) }
         let (flags, ids) = try DeviceFilter.attached(fd, dir)
-        XCTAssertEqual(flags, DeviceFilter.allowMulti)
+        XCTAssertEqual(flags, want)
         return ids.count
     }
 
