@@ -20,7 +20,7 @@ public enum DeviceRules {
     public static func effective(rules config: [LinuxDeviceCgroup]?, devices: [LinuxDevice]?) -> [LinuxDeviceCgroup] {
         var rules = config ?? []
         let configured = Set((devices ?? []).map(\.path))
-        for d in runcDefaults where d.path == nil || !configured.contains(d.path!) {
+        for d in runcDefaults where !configured.contains(d.path ?? "") {
             rules.append(d.rule)
         }
         return rules
