@@ -75,6 +75,8 @@ public enum ContainerCreate {
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
             if let r = spec.linux?.resources { try cgroup.apply(r) }
+            // Always: without rules runc's default allowlist still applies.
+            try cgroup.applyDevices(DeviceRules.effective(spec: spec))
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
             var console: Int32?
@@ -181,6 +183,7 @@ enum RuntimeChecks {
     static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
+        try DeviceRules.validate(spec: spec)
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

@@ -106,6 +106,16 @@ struct CgroupFS: CgroupManager {
         }
     }
 
+    /// The v1 devices hierarchy where there is one (hybrid hosts need nothing more), else the
+    /// v2 cgroup's BPF filter.
+    func applyDevices(_ rules: [LinuxDeviceCgroup]) throws(RuntimeError) {
+        if let (_, dir) = zip(hierarchies, paths).first(where: { $0.0.controllers.contains("devices") }) {
+            try DeviceRules.applyV1(directory: dir, rules: rules)
+        } else if let (_, dir) = zip(hierarchies, paths).first(where: { $0.0.isV2 }) {
+            try DeviceFilter.apply(cgroupDirectory: dir, rules: rules)
+        }
+    }
+
     /// The controllers a v2 cgroup offers its children.
     static func controllers(at directory: String) -> [String] {
         ((try? Sys.readString(directory + "/cgroup.controllers")) ?? "")
