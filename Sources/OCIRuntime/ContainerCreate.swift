@@ -38,7 +38,7 @@ public enum ContainerCreate {
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
         let bundle = Sys.absolutePath(o.bundle)
-        let spec = try Spec.load(bundle: bundle)
+        var spec = try Spec.load(bundle: bundle)
         try RuntimeChecks.validate(spec, options: o)
         let rootfs = spec.root!.path.hasPrefix("/") ? Sys.clean(spec.root!.path) : Sys.clean(bundle + "/" + spec.root!.path)
         let plan = try NamespacePlan.make(spec)
@@ -48,6 +48,7 @@ public enum ContainerCreate {
         var undo = Undo()
         undo.add { store.remove(o.id) }
         do throws(RuntimeError) {
+            try NotifySocket.prepare(&spec, stateDir: dir)
             let lockFd = try store.lock(o.id)
             defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
