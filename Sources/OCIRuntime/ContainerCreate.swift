@@ -49,6 +49,7 @@ public enum ContainerCreate {
         undo.add { store.remove(o.id) }
         do throws(RuntimeError) {
             try NotifySocket.prepare(&spec, stateDir: dir)
+            let listenFds = SocketActivation.pass(&spec)
             let lockFd = try store.lock(o.id)
             defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
@@ -91,7 +92,7 @@ public enum ContainerCreate {
             let ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
-                fifoFd: fifoFd, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
+                fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
