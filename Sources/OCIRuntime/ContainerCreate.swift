@@ -98,7 +98,12 @@ public enum ContainerCreate {
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             try Fork.ensureSingleThreaded()
-            let stage1 = sw_fork()
+            // Born in the container's v2 cgroup where clone3 can do it; v1 hierarchies are joined below.
+            let v2Dir = (cgroup as? CgroupFS)?.v2Directory
+            let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
+            var placed: Int32 = 0
+            let stage1 = cgroupFd >= 0 ? sw_fork_into_cgroup(cgroupFd, &placed) : sw_fork()
+            if cgroupFd >= 0 { close(cgroupFd) }
             if stage1 < 0 {
                 let e = errno
                 childEnd.close()
@@ -117,8 +122,28 @@ public enum ContainerCreate {
                 waitpid(stage1, &st, 0)
                 if initPid > 0 { waitpid(initPid, &st, 0) }
             }
-            try cgroup.join(pid: stage1)
+            if placed != 0, let fs = cgroup as? CgroupFS {
+                try fs.join(pid: stage1, skipping: v2Dir)
+            } else {
+                try cgroup.join(pid: stage1)
+            }
             try parentEnd.send(.proceed)
+            // Stage 1 reports the init's PID and stage 2 reports its progress on the same socket,
+            // from two processes: "ready" (or runHooks) can overtake the PID, so both wait for it.
+            // Without the PID a failure could not kill an init already blocked on the FIFO.
+            func awaitInitPid() throws(RuntimeError) {
+                while initPid <= 0 {
+                    guard let next = try parentEnd.receive() else {
+                        throw RuntimeError("container init exited before it was ready")
+                    }
+                    switch next {
+                    case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
+                    case .warning(let w): Log.warn(w)
+                    case .failure(let e): throw e
+                    default: throw RuntimeError("unexpected message from the container init")
+                    }
+                }
+            }
             loop: while true {
                 guard let m = try parentEnd.receive() else {
                     throw RuntimeError("container init exited before it was ready")
@@ -133,19 +158,12 @@ public enum ContainerCreate {
                     waitpid(stage1, &st, 0)
                 case .warning(let w): Log.warn(w)
                 case .runHooks:
-                    while initPid <= 0 {
-                        guard let next = try parentEnd.receive() else {
-                            throw RuntimeError("container init exited before it was ready")
-                        }
-                        switch next {
-                        case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
-                        case .failure(let e): throw e
-                        default: throw RuntimeError("unexpected message from the container init")
-                        }
-                    }
+                    try awaitInitPid()
                     try LifecycleHooks.runtimePhases(spec: spec, id: o.id, bundle: bundle, pid: initPid)
                     try parentEnd.send(.hooksDone(initPid))
-                case .ready: break loop
+                case .ready:
+                    try awaitInitPid()
+                    break loop
                 case .failure(let e): throw e
                 case .proceed, .idsMapped, .hooksDone: throw RuntimeError("unexpected message from the container init")
                 }
