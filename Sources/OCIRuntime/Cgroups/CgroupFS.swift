@@ -17,10 +17,13 @@ struct CgroupFS: CgroupManager {
         }
         self.hierarchies = hierarchies
         self.paths = hierarchies.map { h in
+            // A v2 ".scope" (a systemd session) already holds processes, so it cannot delegate
+            // controllers to a child: its parent is used instead, as runc does.
+            let own = h.isV2 && h.ownPath.hasSuffix(".scope") ? Sys.dirname(of: h.ownPath) : h.ownPath
             let cgPath: String
             if requested.hasPrefix("/") { cgPath = requested }
-            else if requested.isEmpty { cgPath = h.ownPath + "/" + id }
-            else { cgPath = h.ownPath + "/" + requested }
+            else if requested.isEmpty { cgPath = own + "/" + id }
+            else { cgPath = own + "/" + requested }
             return h.directory(for: Sys.clean(cgPath))
         }
     }
