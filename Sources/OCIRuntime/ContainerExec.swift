@@ -63,6 +63,8 @@ public enum ContainerExec {
         else if let p = o.consoleSocket { console = try ConsoleSocket.connect(p) }
         defer { if let console { close(console) } }
 
+        let listener = try SeccompListener.forExec(spec: spec, id: c.record.id, bundle: c.record.bundle)
+        defer { if let listener { close(listener.fd) } }
         let sigfd = o.detach ? -1 : ContainerRun.forwarded.withUnsafeBufferPointer { sw_block_signals_fd($0.baseAddress, Int32($0.count)) }
         let (parentEnd, childEnd) = try SyncChannel.pair()
         defer { parentEnd.close() }
@@ -76,7 +78,8 @@ public enum ContainerExec {
         if stage1 == 0 {
             parentEnd.close()
             ExecProcess.stage1(plan: plan, process: o.process, spec: spec, channel: childEnd,
-                               preserveFds: o.preserveFds, console: console)
+                               preserveFds: o.preserveFds, console: console, listener: listener,
+                               container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }
         childEnd.close()
         var pid: Int32 = 0
@@ -116,7 +119,8 @@ public enum ContainerExec {
 /// The stages of an exec'd process, the counterpart of InitProcess for a running container.
 enum ExecProcess {
     static func stage1(plan: NamespacePlan, process: Process, spec: Spec, channel ch: SyncChannel,
-                       preserveFds: Int, console: Int32?) -> Never {
+                       preserveFds: Int, console: Int32?, listener: SeccompListener?,
+                       container: SeccompContainer) -> Never {
         _ = sw_unblock_all_signals()
         _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -129,7 +133,10 @@ enum ExecProcess {
                 let e = errno
                 throw RuntimeError.sys("fork", "start the exec process", errno: e)
             }
-            if pid == 0 { stage2(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console) }
+            if pid == 0 {
+                stage2(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console,
+                       listener: listener, container: container)
+            }
             try ch.send(.initPid(pid))
             _exit(0)
         } catch {
@@ -139,7 +146,7 @@ enum ExecProcess {
     }
 
     static func stage2(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
-                       console: Int32?) -> Never {
+                       console: Int32?, listener: SeccompListener?, container: SeccompContainer) -> Never {
         var env = process.env ?? []
         let user = process.user ?? User(uid: 0, gid: 0)
         let executable: String
@@ -158,7 +165,10 @@ enum ExecProcess {
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
             if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + UserSwitch.home(uid: user.uid)) }
             try InitProcess.closeInheritedFds(preserve: preserveFds, keep: ch.fd)
-            try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true)
+            let filter = try SeccompFilter.prepare(
+                spec.linux?.seccomp, container: container,
+                listener: spec.linux?.seccomp.flatMap { listener?.withPid(getpid(), config: $0, container: container) })
+            try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: filter)
         } catch {
             try? ch.send(.failure(error))
             _exit(1)

@@ -257,3 +257,29 @@ def test_notify_sends_fd_and_state(h):
     assert st["state"]["id"] == h.ids[-1] and st["state"]["bundle"] == str(h.bundles[-1]), st
     assert st["state"]["annotations"] == {"a": "b"} and st["pid"] > 1, st
     assert st["state"]["pid"] == st["pid"], st
+
+
+def test_notify_for_exec_process(h):
+    """An exec'd process gets the container's filter, and its notify fd reaches the listener
+    (connected from the host: the listener's path is outside the container)."""
+    path = h.workdir / "agent.sock"
+    first = Agent(path)
+    first.start()
+    cfg = seccomp_config(h, syscalls=[{"names": MKDIR, "action": "SCMP_ACT_NOTIFY"}],
+                         listenerPath=str(path))
+    cfg["process"]["args"] = ["sleep", "30"]
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    first.join(10)
+    assert len(first.fds) == 1, first.payload
+    os.unlink(path)
+    second = Agent(path)
+    second.start()
+    r = h.rt("exec", ctid, "sh", "-c", "mkdir /tmp/y; echo rc=$?")
+    second.join(10)
+    assert r.rc == 0, r
+    assert "rc=1" in r.out and ENOSYS_TEXT in r.err, r
+    assert len(second.fds) == 1, second.payload
+    st = json.loads(second.payload)
+    assert st["state"]["id"] == ctid and st["fds"] == ["seccompFd"], st

@@ -32,7 +32,7 @@ final class SeccompFilter {
 
     /// The container as the notify listener is told about it (`container`), and where
     /// warnings go (by default the log; stage 2 forwards them to `create`).
-    static func prepare(_ config: LinuxSeccomp?, container: SeccompContainer? = nil,
+    static func prepare(_ config: LinuxSeccomp?, container: SeccompContainer? = nil, listener: SeccompListener? = nil,
                         warn: (String) -> Void = { Log.write(.warning, $0) }) throws(RuntimeError) -> SeccompFilter? {
         guard let config else { return nil }
         let base = "linux.seccomp"
@@ -70,7 +70,8 @@ final class SeccompFilter {
             try filter.add(rule, nr: nr)
         }
         if let path = config.listenerPath, rules.contains(where: { $0.action == SCMP_ACT_NOTIFY }) {
-            filter.listener = try SeccompListener(path: path, config: config, container: container)
+            if let listener { filter.listener = listener }
+            else { filter.listener = try SeccompListener(path: path, config: config, container: container) }
         }
         return filter
     }

@@ -46,6 +46,22 @@ struct SeccompListener {
             .serializedBytes()
     }
 
+    /// `exec`: connected by the runtime on the host (the exec'd process joins the container's
+    /// mount namespace, where the listener's path is out of reach), nil without a NOTIFY rule.
+    /// The message's pid is the process's PID in the container's PID namespace.
+    static func forExec(spec: Spec, id: String, bundle: String) throws(RuntimeError) -> SeccompListener? {
+        guard let config = spec.linux?.seccomp, let path = config.listenerPath, !path.isEmpty,
+              (config.syscalls ?? []).contains(where: { $0.action == "SCMP_ACT_NOTIFY" }) else { return nil }
+        return try SeccompListener(path: path, config: config, container: SeccompContainer(id: id, bundle: bundle, spec: spec))
+    }
+
+    /// The same listener with the message naming `pid` (known only in the exec'd process).
+    func withPid(_ pid: Int32, config: LinuxSeccomp, container: SeccompContainer) -> SeccompListener {
+        var l = self
+        l.payload = SeccompListener.state(config: config, container: container, pid: pid).serializedBytes()
+        return l
+    }
+
     static func state(config: LinuxSeccomp, container: SeccompContainer?, pid: Int32) -> JSONValue {
         let version = container?.ociVersion ?? "1.2.0"
         let annotations = (container?.annotations ?? [:]).sorted { $0.key < $1.key }
