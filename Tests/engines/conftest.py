@@ -1,0 +1,239 @@
+"""Fixtures for the engine tier: real engines (containerd, dockerd, podman) driving swrun.
+
+Every engine gets a private root, state, socket and cgroup parent under one temp dir whose
+name carries a random token; the token also names the containerd namespaces and cgroup
+parents. Whatever the engine or swrun could leave behind therefore carries the token, and
+`leftovers(token)` finds it: mounts, processes (by command line or cgroup), cgroup dirs.
+Daemons are started by the fixtures and stopped by their PID in a finalizer, even when a
+test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+import image  # noqa: E402
+
+RUNTIME = os.environ.get("RUNTIME") or str(REPO / ".build" / "release" / "swrun")
+IMAGE = "docker.io/library/swrun-busybox:test"
+CMD_TIMEOUT = 60
+
+
+def run(argv, *, timeout=CMD_TIMEOUT, check=False, **kw) -> subprocess.CompletedProcess:
+    """Runs argv with stdin closed, captures text output; check=True fails the test on rc != 0."""
+    p = subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        pytest.fail(f"{' '.join(map(str, argv))} -> rc={p.returncode}\n"
+                    f"stdout: {p.stdout}\nstderr: {p.stderr}", pytrace=False)
+    return p
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+# --------------------------------------------------------------------------
+# what an engine can leave behind
+# --------------------------------------------------------------------------
+
+def _unescape(p: str) -> str:
+    return p.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def cgroup_mounts() -> list[Path]:
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.split()[0] in ("cgroup", "cgroup2"):
+                out.append(Path(_unescape(pre.split()[4])))
+    return out
+
+
+def cgroup_dirs(token: str) -> list[Path]:
+    """Every cgroup dir, in any hierarchy, whose path below the mount contains `token`."""
+    found = []
+    for mnt in cgroup_mounts():
+        for top in mnt.iterdir() if mnt.is_dir() else []:
+            if top.is_dir() and token in top.name:
+                found.append(top)
+                found.extend(p for p in top.rglob("*") if p.is_dir())
+    return sorted(set(found))
+
+
+def freezer_state(rel: str) -> str:
+    """FROZEN or THAWED for the cgroup at `rel` below the hierarchy root: the v1 freezer
+    where it is mounted, else cgroup v2's cgroup.events."""
+    for mnt in cgroup_mounts():
+        v1 = mnt / rel / "freezer.state"
+        if v1.exists():
+            return v1.read_text().strip()
+    for mnt in cgroup_mounts():
+        events = mnt / rel / "cgroup.events"
+        if events.exists():
+            frozen = "frozen 1" in events.read_text().splitlines()
+            return "FROZEN" if frozen else "THAWED"
+    return "no such cgroup"
+
+
+def mounts_with(token: str) -> list[str]:
+    with open("/proc/self/mountinfo") as f:
+        return [l.rstrip("\n") for l in f if token in _unescape(l)]
+
+
+def processes_with(token: str) -> list[str]:
+    """Processes whose command line or cgroup names the token (daemons, shims, conmon,
+    swrun, and the containers' own processes, which live in the token's cgroups)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cgroup = Path(f"/proc/{entry}/cgroup").read_text()
+        except OSError:
+            continue
+        if token in cmdline or token in cgroup:
+            found.append(f"{entry}: {cmdline.strip()}")
+    return found
+
+
+def leftovers(token: str, *, cgroups_allowed=()) -> list[str]:
+    """What is left that carries the token; cgroup dirs in `cgroups_allowed` (names relative
+    to a hierarchy, e.g. "swrun-eng-x" for a parent an engine keeps) are not counted."""
+    problems = [f"mount: {m}" for m in mounts_with(token)]
+    problems += [f"process: {p}" for p in processes_with(token)]
+    for d in cgroup_dirs(token):
+        rel = str(d.relative_to(next(m for m in cgroup_mounts() if d.is_relative_to(m))))
+        if rel not in cgroups_allowed:
+            problems.append(f"cgroup: {d}")
+    return problems
+
+
+def remove_cgroups(token: str) -> None:
+    """Removes the (empty) cgroup dirs carrying the token, deepest first: the parents an
+    engine creates and keeps (containerd's namespace, dockerd's/podman's --cgroup-parent)."""
+    for d in sorted(cgroup_dirs(token), key=lambda p: -len(p.parts)):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+def unmount_all(token: str) -> None:
+    """Lazily unmounts what carries the token (after it was reported), so removing the
+    engine's dir cannot reach into a mount."""
+    for line in reversed(mounts_with(token)):
+        subprocess.run(["umount", "-l", _unescape(line.split()[4])], capture_output=True)
+
+
+def state_entries(root: Path) -> list[str]:
+    """swrun's state under its --root: one dir per container that still exists."""
+    if not root.exists():
+        return []
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir() and (p / "state.json").exists())
+
+
+# --------------------------------------------------------------------------
+# daemons
+# --------------------------------------------------------------------------
+
+class Daemon:
+    """A daemon this test started; stop() ends it by its own PID."""
+
+    def __init__(self, name: str, argv: list, log: Path, env=None):
+        self.name = name
+        self.log = log
+        self._log_file = open(log, "ab")
+        self.proc = subprocess.Popen([str(a) for a in argv], stdin=subprocess.DEVNULL,
+                                     stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait_ready(self, check, timeout=30.0) -> None:
+        ok = wait_for(lambda: not self.alive() or check(), timeout=timeout, interval=0.1)
+        if not self.alive() or not ok:
+            pytest.fail(f"{self.name} did not come up:\n{self.tail()}", pytrace=False)
+
+    def tail(self, n=30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout=30.0) -> list[str]:
+        """SIGTERM, then SIGKILL after `timeout`; returns problems (did not stop cleanly)."""
+        problems = []
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                problems.append(f"{self.name} (pid {self.proc.pid}) ignored SIGTERM for {timeout}s")
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log_file.close()
+        return problems
+
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def runtime() -> str:
+    if os.geteuid() != 0:
+        pytest.skip("the engine tier must run as root")
+    if not (os.path.isfile(RUNTIME) and os.access(RUNTIME, os.X_OK)):
+        pytest.fail(f"runtime not found or not executable: {RUNTIME} (build swrun or set RUNTIME)",
+                    pytrace=False)
+    return RUNTIME
+
+
+@pytest.fixture(scope="session")
+def image_archive(runtime) -> Path:
+    """The busybox image (OCI layout + docker manifest in one tar), built from the bundles' rootfs."""
+    d = Path(tempfile.mkdtemp(prefix="swrun-engines-image-"))
+    try:
+        subprocess.run(["sh", str(REPO / "bundles" / "make-rootfs.sh"), str(d / "rootfs")],
+                       check=True, timeout=300, capture_output=True)
+        image.write_archive(d / "rootfs", d / "busybox.tar", IMAGE)
+        yield d / "busybox.tar"
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def token() -> str:
+    return f"swrun-eng-{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="module")
+def engine_dir(token) -> Path:
+    """The engine's private dir; removed at the end, after its daemon stopped."""
+    d = Path(tempfile.gettempdir()) / token
+    d.mkdir(mode=0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
