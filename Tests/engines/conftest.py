@@ -32,10 +32,11 @@ IMAGE = "docker.io/library/swrun-busybox:test"
 CMD_TIMEOUT = 60
 
 
-def run(argv, *, timeout=CMD_TIMEOUT, check=False, **kw) -> subprocess.CompletedProcess:
-    """Runs argv with stdin closed, captures text output; check=True fails the test on rc != 0."""
+def run(argv, *, timeout=CMD_TIMEOUT, check=False, text=True, **kw) -> subprocess.CompletedProcess:
+    """Runs argv with stdin closed, captures output (str, or bytes with text=False: no newline
+    translation); check=True fails the test on rc != 0."""
     p = subprocess.run([str(a) for a in argv], stdin=subprocess.DEVNULL, capture_output=True,
-                       text=True, timeout=timeout, **kw)
+                       text=text, timeout=timeout, **kw)
     if check and p.returncode != 0:
         pytest.fail(f"{' '.join(map(str, argv))} -> rc={p.returncode}\n"
                     f"stdout: {p.stdout}\nstderr: {p.stderr}", pytrace=False)
@@ -175,6 +176,7 @@ class Daemon:
     def wait_ready(self, check, timeout=30.0) -> None:
         ok = wait_for(lambda: not self.alive() or check(), timeout=timeout, interval=0.1)
         if not self.alive() or not ok:
+            self.stop()
             pytest.fail(f"{self.name} did not come up:\n{self.tail()}", pytrace=False)
 
     def tail(self, n=30) -> str:
@@ -196,6 +198,29 @@ class Daemon:
                 self.proc.wait(timeout=10)
         self._log_file.close()
         return problems
+
+
+def serve(engine, archive: Path, token: str, stop_timeout=30.0):
+    """The body of a module fixture for `engine` (an object with .daemon, .swrun_root,
+    .load(archive) and .cleanup() -> problems): yields it with the image loaded; then stops
+    its daemon by PID, even after a failure, and fails if anything carrying the token is
+    left (the cgroup parent named after the token is the engine's own: removed, not counted)."""
+    problems = []
+    try:
+        engine.load(archive)
+        yield engine
+        problems += engine.cleanup()
+    finally:
+        problems += engine.daemon.stop(timeout=stop_timeout) if engine.daemon else []
+        # Shims and monitors exit once their containers are gone; give them a moment.
+        wait_for(lambda: not leftovers(token, cgroups_allowed=(token,)), timeout=10)
+        problems += leftovers(token, cgroups_allowed=(token,))
+        problems += [f"swrun state: {s}" for s in state_entries(engine.swrun_root)]
+        unmount_all(token)
+        remove_cgroups(token)
+    if problems:
+        pytest.fail(f"left behind by {type(engine).__name__} + swrun:\n" + "\n".join(problems),
+                    pytrace=False)
 
 
 # --------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (IMAGE, Daemon, cgroup_dirs, freezer_state, leftovers, mounts_with,
-                      remove_cgroups, run, state_entries, unmount_all, wait_for)
+from conftest import (IMAGE, Daemon, cgroup_dirs, freezer_state, mounts_with, run, serve,
+                      state_entries, wait_for)
 
 
 class Containerd:
@@ -51,6 +51,9 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
                 return f[2]
         return ""
 
+    def load(self, archive):
+        self.ctr("images", "import", archive, check=True)
+
     def cleanup(self) -> list[str]:
         """Removes what tests left (a failed test), reporting it."""
         problems = []
@@ -65,22 +68,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 
 @pytest.fixture(scope="module")
 def containerd(runtime, image_archive, engine_dir, token):
-    c = Containerd(engine_dir, token, runtime)
-    problems = []
-    try:
-        c.ctr("images", "import", image_archive, check=True)
-        yield c
-        problems += c.cleanup()
-    finally:
-        problems += c.daemon.stop()
-        # The shims exit once their tasks are deleted; give them a moment.
-        wait_for(lambda: not leftovers(token, cgroups_allowed=(token,)), timeout=10)
-        problems += leftovers(token, cgroups_allowed=(token,))
-        problems += [f"swrun state: {s}" for s in state_entries(c.swrun_root)]
-        unmount_all(token)
-        remove_cgroups(token)
-    if problems:
-        pytest.fail("left behind by containerd + swrun:\n" + "\n".join(problems), pytrace=False)
+    yield from serve(Containerd(engine_dir, token, runtime), image_archive, token)
 
 
 def container_gone(c: Containerd, cid: str) -> list[str]:

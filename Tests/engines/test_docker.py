@@ -1,0 +1,117 @@
+"""dockerd 20.10 (Debian's docker.io) with swrun added as a runtime (`--add-runtime`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import (Daemon, cgroup_dirs, freezer_state, mounts_with, run, serve,
+                      state_entries, wait_for)
+
+# Debian's client: /usr/local/bin may hold a newer one that a 20.10 daemon refuses.
+DOCKER = "/usr/bin/docker"
+IMAGE = "swrun-busybox:test"
+# sh as PID 1 ignores SIGTERM without a handler: this one makes `docker stop`/`rm -f` quick.
+SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
+
+
+class Dockerd:
+    def __init__(self, dir: Path, token: str, runtime: str):
+        self.dir = dir
+        self.token = token
+        self.sock = dir / "docker.sock"
+        # Under --exec-root: the shim's runc root is <exec-root>/runtime-runc/<containerd namespace>.
+        self.swrun_root = dir / "exec" / "runtime-runc"
+        (dir / "daemon.json").write_text(json.dumps({"runtimes": {"swrun-json": {"path": runtime}}}))
+        self.daemon = Daemon("dockerd", [
+            "dockerd", "--config-file", dir / "daemon.json",
+            "--data-root", dir / "data", "--exec-root", dir / "exec", "--pidfile", dir / "docker.pid",
+            "--host", f"unix://{self.sock}", "--bridge=none", "--iptables=false", "--ip-masq=false",
+            "--storage-driver=vfs", "--cgroup-parent", f"/{token}",
+            "--containerd-namespace", token, "--containerd-plugins-namespace", f"{token}-plugins",
+            "--add-runtime", f"swrun={runtime}",
+        ], dir / "dockerd.log")
+        self.daemon.wait_ready(lambda: self.sock.exists() and self.docker("version").returncode == 0, timeout=60)
+
+    def docker(self, *args, **kw):
+        return run([DOCKER, "--host", f"unix://{self.sock}", *args], **kw)
+
+    def load(self, archive):
+        self.docker("load", "-i", archive, check=True)
+
+    def cleanup(self) -> list[str]:
+        left = self.docker("ps", "-aq").stdout.split()
+        for cid in left:
+            self.docker("rm", "-f", cid)
+        return [f"container {c} left in dockerd" for c in left]
+
+
+@pytest.fixture(scope="module")
+def dockerd(runtime, image_archive, engine_dir, token):
+    yield from serve(Dockerd(engine_dir, token, runtime), image_archive, token, stop_timeout=60)
+
+
+def container_gone(d: Dockerd, cid: str) -> list[str]:
+    problems = [f"swrun state {s}" for s in state_entries(d.swrun_root)]
+    problems += [f"mount {m}" for m in mounts_with(cid)]
+    problems += [f"cgroup {c}" for c in cgroup_dirs(d.token) if c.name == cid]
+    return problems
+
+
+@pytest.mark.parametrize("runtime_name", ["swrun", "swrun-json"])
+def test_run_prints_output_and_returns_exit_status(dockerd, runtime_name):
+    """`--add-runtime` and daemon.json's `runtimes` both reach swrun."""
+    r = dockerd.docker("run", "--rm", "--runtime", runtime_name, "--network", "none", IMAGE,
+                       "sh", "-c", "echo hello from swrun; cat /proc/self/cgroup; exit 7")
+    assert r.returncode == 7, r
+    assert r.stdout.startswith("hello from swrun\n"), r
+    assert f"/{dockerd.token}/" in r.stdout, r       # in dockerd's --cgroup-parent
+    assert dockerd.docker("ps", "-aq").stdout == ""
+
+
+def test_run_with_terminal(dockerd):
+    r = dockerd.docker("run", "--rm", "-t", "--runtime", "swrun", "--network", "none", IMAGE,
+                       "sh", "-c", "tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys", text=False)
+    assert r.returncode == 0, r
+    # The pty's line discipline turns \n into \r\n: the output really went through a terminal.
+    assert r.stdout == b"/dev/pts/0\r\nboth-ttys\r\n", r
+
+
+def test_exec_pause_unpause_rm(dockerd):
+    d = dockerd
+    cid = d.docker("run", "-d", "--runtime", "swrun", "--network", "none", IMAGE, *SLEEPER,
+                   check=True).stdout.strip()
+    pid = int(d.docker("inspect", "-f", "{{.State.Pid}}", cid, check=True).stdout)
+    r = d.docker("exec", cid, "sh", "-c", "echo in-exec; exit 4")
+    assert (r.returncode, r.stdout) == (4, "in-exec\n"), r
+    top = d.docker("top", cid, check=True).stdout
+    assert str(pid) in top and "sleep 1000" in top, top
+
+    d.docker("pause", cid, check=True)
+    assert d.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "paused"
+    assert freezer_state(f"{d.token}/{cid}") == "FROZEN"
+    d.docker("unpause", cid, check=True)
+    assert d.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "running"
+    assert freezer_state(f"{d.token}/{cid}") == "THAWED"
+
+    d.docker("rm", "-f", cid, check=True)
+    assert not Path(f"/proc/{pid}").exists()
+    assert wait_for(lambda: not container_gone(d, cid)), container_gone(d, cid)
+
+
+def test_stop_returns_the_exit_status(dockerd):
+    d = dockerd
+    cid = d.docker("run", "-d", "--runtime", "swrun", "--network", "none", IMAGE, *SLEEPER,
+                   check=True).stdout.strip()
+    d.docker("stop", "-t", "5", cid, check=True)
+    assert d.docker("inspect", "-f", "{{.State.ExitCode}}", cid).stdout.strip() == "0"
+    d.docker("rm", cid, check=True)
+    assert wait_for(lambda: not container_gone(d, cid)), container_gone(d, cid)
+
+
+def test_swrun_error_reaches_docker(dockerd):
+    r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", IMAGE, "/no/such/binary")
+    assert r.returncode == 127, r   # docker's "command not found" status
+    assert 'config.json: process.args[0]: exec: "/no/such/binary"' in r.stderr, r
