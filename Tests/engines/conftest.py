@@ -97,6 +97,15 @@ def freezer_state(rel: str) -> str:
     return "no such cgroup"
 
 
+def check_pause_unpause(cli, cid: str, cgroup_rel: str) -> None:
+    """docker/podman `pause` and `unpause`: the engine's status and the cgroup's freezer agree."""
+    status = lambda: cli("inspect", "-f", "{{.State.Status}}", cid).stdout.strip()
+    cli("pause", cid, check=True)
+    assert (status(), freezer_state(cgroup_rel)) == ("paused", "FROZEN")
+    cli("unpause", cid, check=True)
+    assert (status(), freezer_state(cgroup_rel)) == ("running", "THAWED")
+
+
 def mounts_with(token: str) -> list[str]:
     with open("/proc/self/mountinfo") as f:
         return [l.rstrip("\n") for l in f if token in _unescape(l)]
@@ -148,11 +157,20 @@ def unmount_all(token: str) -> None:
         subprocess.run(["umount", "-l", _unescape(line.split()[4])], capture_output=True)
 
 
-def state_entries(root: Path) -> list[str]:
-    """swrun's state under its --root: one dir per container that still exists."""
+def state_entries(root: Path, token: str) -> list[str]:
+    """swrun's containers under its --root whose bundle lies in the token's dir."""
     if not root.exists():
         return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir() and (p / "state.json").exists())
+    return sorted(str(p.parent.relative_to(root)) for p in root.rglob("state.json")
+                  if token in p.read_text(errors="replace"))
+
+
+def container_gone(engine, cid: str) -> list[str]:
+    """What a deleted container still has: its swrun state, a mount or a cgroup dir."""
+    problems = [f"swrun state {s}" for s in state_entries(engine.swrun_root, engine.token) if cid in s]
+    problems += [f"mount {m}" for m in mounts_with(engine.token) if cid in m]
+    problems += [f"cgroup {d}" for d in cgroup_dirs(engine.token) if cid in d.name]
+    return problems
 
 
 # --------------------------------------------------------------------------
@@ -201,10 +219,12 @@ class Daemon:
 
 
 def serve(engine, archive: Path, token: str, stop_timeout=30.0):
-    """The body of a module fixture for `engine` (an object with .daemon, .swrun_root,
+    """The body of a module fixture for `engine` (an object with .daemon, .swrun_root, .token,
     .load(archive) and .cleanup() -> problems): yields it with the image loaded; then stops
     its daemon by PID, even after a failure, and fails if anything carrying the token is
-    left (the cgroup parent named after the token is the engine's own: removed, not counted)."""
+    left. The cgroup parent named after the token (and `engine.own_cgroups` below it) are
+    the engine's own, kept by design: removed, not counted."""
+    own = (token, *(f"{token}/{c}" for c in getattr(engine, "own_cgroups", ())))
     problems = []
     try:
         engine.load(archive)
@@ -213,9 +233,9 @@ def serve(engine, archive: Path, token: str, stop_timeout=30.0):
     finally:
         problems += engine.daemon.stop(timeout=stop_timeout) if engine.daemon else []
         # Shims and monitors exit once their containers are gone; give them a moment.
-        wait_for(lambda: not leftovers(token, cgroups_allowed=(token,)), timeout=10)
-        problems += leftovers(token, cgroups_allowed=(token,))
-        problems += [f"swrun state: {s}" for s in state_entries(engine.swrun_root)]
+        wait_for(lambda: not leftovers(token, cgroups_allowed=own), timeout=10)
+        problems += leftovers(token, cgroups_allowed=own)
+        problems += [f"swrun state: {s}" for s in state_entries(engine.swrun_root, token)]
         unmount_all(token)
         remove_cgroups(token)
     if problems:

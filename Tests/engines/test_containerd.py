@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import (IMAGE, Daemon, cgroup_dirs, freezer_state, mounts_with, run, serve,
-                      state_entries, wait_for)
+from conftest import IMAGE, Daemon, container_gone, freezer_state, run, serve, wait_for
 
 
 class Containerd:
     def __init__(self, dir: Path, token: str, runtime: str):
         self.dir = dir
+        self.token = token
         self.ns = token                      # the containerd namespace, and so the cgroup parent
         self.runtime = runtime
         self.sock = dir / "containerd.sock"
@@ -69,14 +68,6 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
 @pytest.fixture(scope="module")
 def containerd(runtime, image_archive, engine_dir, token):
     yield from serve(Containerd(engine_dir, token, runtime), image_archive, token)
-
-
-def container_gone(c: Containerd, cid: str) -> list[str]:
-    """What a deleted container still has: swrun state, its cgroup, its rootfs mount."""
-    problems = [f"swrun state {s}" for s in state_entries(c.swrun_root)]
-    problems += [f"mount {m}" for m in mounts_with(f"/{c.ns}/{cid}/")]
-    problems += [f"cgroup {d}" for d in cgroup_dirs(c.ns) if d.name == cid]
-    return problems
 
 
 def test_run_rm_prints_output_and_returns_exit_status(containerd):

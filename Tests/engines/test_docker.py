@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (Daemon, cgroup_dirs, freezer_state, mounts_with, run, serve,
-                      state_entries, wait_for)
+from conftest import Daemon, check_pause_unpause, container_gone, run, serve, wait_for
 
 # Debian's client: /usr/local/bin may hold a newer one that a 20.10 daemon refuses.
 DOCKER = "/usr/bin/docker"
@@ -53,13 +52,6 @@ def dockerd(runtime, image_archive, engine_dir, token):
     yield from serve(Dockerd(engine_dir, token, runtime), image_archive, token, stop_timeout=60)
 
 
-def container_gone(d: Dockerd, cid: str) -> list[str]:
-    problems = [f"swrun state {s}" for s in state_entries(d.swrun_root)]
-    problems += [f"mount {m}" for m in mounts_with(cid)]
-    problems += [f"cgroup {c}" for c in cgroup_dirs(d.token) if c.name == cid]
-    return problems
-
-
 @pytest.mark.parametrize("runtime_name", ["swrun", "swrun-json"])
 def test_run_prints_output_and_returns_exit_status(dockerd, runtime_name):
     """`--add-runtime` and daemon.json's `runtimes` both reach swrun."""
@@ -89,12 +81,7 @@ def test_exec_pause_unpause_rm(dockerd):
     top = d.docker("top", cid, check=True).stdout
     assert str(pid) in top and "sleep 1000" in top, top
 
-    d.docker("pause", cid, check=True)
-    assert d.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "paused"
-    assert freezer_state(f"{d.token}/{cid}") == "FROZEN"
-    d.docker("unpause", cid, check=True)
-    assert d.docker("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "running"
-    assert freezer_state(f"{d.token}/{cid}") == "THAWED"
+    check_pause_unpause(d.docker, cid, f"{d.token}/{cid}")
 
     d.docker("rm", "-f", cid, check=True)
     assert not Path(f"/proc/{pid}").exists()
