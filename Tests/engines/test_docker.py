@@ -9,7 +9,7 @@ import pytest
 
 from conftest import Daemon, check_pause_unpause, container_gone, run, serve, wait_for
 
-# Debian's client: /usr/local/bin may hold a newer one that a 20.10 daemon refuses.
+# The client that comes with the daemon (docker.io), whatever else is first on PATH.
 DOCKER = "/usr/bin/docker"
 IMAGE = "swrun-busybox:test"
 # sh as PID 1 ignores SIGTERM without a handler: this one makes `docker stop`/`rm -f` quick.
