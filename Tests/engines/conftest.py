@@ -30,6 +30,9 @@ import image  # noqa: E402
 RUNTIME = os.environ.get("RUNTIME") or str(REPO / ".build" / "release" / "swrun")
 IMAGE = "docker.io/library/swrun-busybox:test"
 CMD_TIMEOUT = 60
+# A long-running container that `stop` ends at once with status 0 (PID 1 ignores a SIGTERM it
+# has no handler for); "started" in its log says the trap is set.
+SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; echo started; sleep 1000 & wait"]
 
 
 def run(argv, *, timeout=CMD_TIMEOUT, check=False, text=True, **kw) -> subprocess.CompletedProcess:
@@ -80,6 +83,11 @@ def cgroup_dirs(token: str) -> list[Path]:
                 found.append(top)
                 found.extend(p for p in top.rglob("*") if p.is_dir())
     return sorted(set(found))
+
+
+def has_cap_sys_resource() -> bool:
+    eff = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("CapEff:"))
+    return bool(int(eff.split()[1], 16) >> 24 & 1)
 
 
 def freezer_state(rel: str) -> str:

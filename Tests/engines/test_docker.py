@@ -7,13 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Daemon, check_pause_unpause, container_gone, run, serve, wait_for
+from conftest import SLEEPER, Daemon, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
 
 # The client that comes with the daemon (docker.io), whatever else is first on PATH.
 DOCKER = "/usr/bin/docker"
 IMAGE = "swrun-busybox:test"
-# sh as PID 1 ignores SIGTERM without a handler: this one makes `docker stop`/`rm -f` quick.
-SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"]
 
 
 class Dockerd:
@@ -92,6 +90,8 @@ def test_stop_returns_the_exit_status(dockerd):
     d = dockerd
     cid = d.docker("run", "-d", "--runtime", "swrun", "--network", "none", IMAGE, *SLEEPER,
                    check=True).stdout.strip()
+    # Not before the trap is set: PID 1 ignores a SIGTERM it has no handler for.
+    assert wait_for(lambda: d.docker("logs", cid).stdout == "started\n"), d.docker("logs", cid)
     d.docker("stop", "-t", "5", cid, check=True)
     assert d.docker("inspect", "-f", "{{.State.ExitCode}}", cid).stdout.strip() == "0"
     d.docker("rm", cid, check=True)
@@ -102,3 +102,26 @@ def test_swrun_error_reaches_docker(dockerd):
     r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", IMAGE, "/no/such/binary")
     assert r.returncode == 127, r   # docker's "command not found" status
     assert 'config.json: process.args[0]: exec: "/no/such/binary"' in r.stderr, r
+
+
+def test_privileged_names_the_capability_this_host_lacks(dockerd):
+    """--privileged asks for every capability; without CAP_SYS_RESOURCE (these hosts) swrun
+    fails `create` (not the started container) and says which one and what to do instead."""
+    if has_cap_sys_resource():
+        pytest.skip("this host grants CAP_SYS_RESOURCE")
+    r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", "--privileged", IMAGE, "true")
+    assert r.returncode == 125, r
+    for words in ("OCI runtime create failed", "process.capabilities.permitted: CAP_SYS_RESOURCE cannot be given",
+                  "--cap-drop SYS_RESOURCE", "--cap-add ALL"):
+        assert words in r.stderr, (words, r)
+    r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", "--cap-add", "ALL",
+                       "--cap-drop", "SYS_RESOURCE", IMAGE, "grep", "CapEff", "/proc/self/status")
+    assert r.returncode == 0, r
+    eff = int(r.stdout.split()[1], 16)
+    assert eff >> 21 & 1 and not eff >> 24 & 1, r     # CAP_SYS_ADMIN yes, CAP_SYS_RESOURCE no
+
+
+def test_tmpfs_is_writable_for_a_non_root_user(dockerd):
+    r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", "--user", "1000",
+                       "--tmpfs", "/scratch", IMAGE, "sh", "-c", "stat -c %a /scratch; touch /scratch/f && echo written")
+    assert (r.returncode, r.stdout) == (0, "1777\nwritten\n"), r

@@ -8,16 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import check_pause_unpause, container_gone, run, serve, wait_for
+from conftest import SLEEPER, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
 
 IMAGE = "docker.io/library/swrun-busybox:test"
-SLEEPER = ["sh", "-c", "echo started; trap 'exit 0' TERM; sleep 1000 & wait"]
 PODMAN_DEFAULT_NOFILE = 1048576        # what podman asks for when no --ulimit is given (as root)
-
-
-def has_cap_sys_resource() -> bool:
-    eff = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("CapEff:"))
-    return bool(int(eff.split()[1], 16) >> 24 & 1)
 
 
 def ulimit_flags() -> list[str]:
