@@ -90,6 +90,17 @@ def has_cap_sys_resource() -> bool:
     return bool(int(eff.split()[1], 16) >> 24 & 1)
 
 
+def cgroup_value(rel: str, v1_file: str, v2_file: str) -> str:
+    """A limit of the cgroup at `rel`, read on the host: the v1 controller's file where that
+    controller is mounted (these hybrid hosts), else cgroup v2's."""
+    for name in (v1_file, v2_file):
+        for mnt in cgroup_mounts():
+            f = mnt / rel / name
+            if f.exists():
+                return f.read_text().strip()
+    return f"no {v1_file} or {v2_file} for {rel}"
+
+
 def freezer_state(rel: str) -> str:
     """FROZEN or THAWED for the cgroup at `rel` below the hierarchy root: the v1 freezer
     where it is mounted, else cgroup v2's cgroup.events."""

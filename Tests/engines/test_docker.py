@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SLEEPER, Daemon, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
+from conftest import SLEEPER, Daemon, cgroup_value, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
 
 # The client that comes with the daemon (docker.io), whatever else is first on PATH.
 DOCKER = "/usr/bin/docker"
@@ -125,3 +125,20 @@ def test_tmpfs_is_writable_for_a_non_root_user(dockerd):
     r = dockerd.docker("run", "--rm", "--runtime", "swrun", "--network", "none", "--user", "1000",
                        "--tmpfs", "/scratch", IMAGE, "sh", "-c", "stat -c %a /scratch; touch /scratch/f && echo written")
     assert (r.returncode, r.stdout) == (0, "1777\nwritten\n"), r
+
+
+def test_resources_and_update(dockerd):
+    """--memory, --pids-limit, --cpus reach the container's cgroup; `docker update` changes
+    them in place (swrun update --resources -)."""
+    d = dockerd
+    cid = d.docker("run", "-d", "--runtime", "swrun", "--network", "none", "--memory", "64m",
+                   "--pids-limit", "10", "--cpus", "0.5", IMAGE, *SLEEPER, check=True).stdout.strip()
+    rel = f"{d.token}/{cid}"
+    assert cgroup_value(rel, "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    assert cgroup_value(rel, "pids.max", "pids.max") == "10"
+    assert cgroup_value(rel, "cpu.cfs_quota_us", "cpu.max").split()[0] == "50000"
+    d.docker("update", "--memory", "128m", "--memory-swap", "256m", "--pids-limit", "20", cid, check=True)
+    assert cgroup_value(rel, "memory.limit_in_bytes", "memory.max") == str(128 << 20)
+    assert cgroup_value(rel, "pids.max", "pids.max") == "20"
+    d.docker("rm", "-f", cid, check=True)
+    assert wait_for(lambda: not container_gone(d, cid)), container_gone(d, cid)

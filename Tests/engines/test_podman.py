@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SLEEPER, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
+from conftest import SLEEPER, cgroup_value, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
 
 IMAGE = "docker.io/library/swrun-busybox:test"
 PODMAN_DEFAULT_NOFILE = 1048576        # what podman asks for when no --ulimit is given (as root)
@@ -118,4 +118,15 @@ def test_rm_force_a_running_container(podman):
     pid = int(p.podman("inspect", "-f", "{{.State.Pid}}", cid, check=True).stdout)
     p.podman("rm", "-f", "-t", "0", cid, check=True)
     assert not Path(f"/proc/{pid}").exists()
+    assert wait_for(lambda: not container_gone(p, cid)), container_gone(p, cid)
+
+
+def test_resources(podman):
+    p = podman
+    cid = p.podman("run", "-d", *p.run_args(), *ulimit_flags(), "--memory", "64m", "--pids-limit", "10",
+                   IMAGE, *SLEEPER, check=True).stdout.strip()
+    rel = f"{p.token}/libpod-{cid}"
+    assert cgroup_value(rel, "memory.limit_in_bytes", "memory.max") == str(64 << 20)
+    assert cgroup_value(rel, "pids.max", "pids.max") == "10"
+    p.podman("rm", "-f", "-t", "0", cid, check=True)
     assert wait_for(lambda: not container_gone(p, cid)), container_gone(p, cid)
