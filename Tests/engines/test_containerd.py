@@ -41,7 +41,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.b
         return run(["ctr", "--address", self.sock, "--namespace", self.ns, *args], **kw)
 
     def run_args(self):
-        return ["--runc-binary", self.runtime, "--runc-root", self.swrun_root]
+        return ["--runc-binary", self.runtime, "--runc-root", self.swrun_root, *self.fifo_args()]
+
+    def fifo_args(self):
+        # ctr's stdio FIFOs, which it leaves behind, go here instead of /run/containerd/fifo.
+        return ["--fifo-dir", self.dir / "fifo"]
 
     def task_status(self, cid: str) -> str:
         for line in self.ctr("task", "ls", check=True).stdout.splitlines()[1:]:
@@ -86,11 +90,11 @@ def test_exec_ps_pause_resume_kill_delete(containerd):
     assert c.task_status(cid) == "RUNNING"
     init_pid = int(next(l.split()[1] for l in c.ctr("task", "ls").stdout.splitlines() if l.startswith(cid)))
 
-    r = c.ctr("task", "exec", "--exec-id", "x1", cid, "sh", "-c", "echo in-exec; cat /proc/1/cmdline")
+    r = c.ctr("task", "exec", *c.fifo_args(), "--exec-id", "x1", cid, "sh", "-c", "echo in-exec; cat /proc/1/cmdline")
     assert r.returncode == 0 and r.stdout == "in-exec\nsleep\x001000\x00", r
 
     # An exec still running is listed by `task ps` next to the init (swrun ps --format json).
-    bg = c.ctr("task", "exec", "--detach", "--exec-id", "x2", cid, "sleep", "999")
+    bg = c.ctr("task", "exec", *c.fifo_args(), "--detach", "--exec-id", "x2", cid, "sleep", "999")
     assert bg.returncode == 0, bg
     ps = c.ctr("task", "ps", cid, check=True).stdout.splitlines()[1:]
     pids = sorted(int(l.split()[0]) for l in ps)
@@ -126,7 +130,7 @@ def test_terminal_for_run_and_exec(containerd):
 
     c.ctr("run", "-d", *c.run_args(), IMAGE, "tty2", "sleep", "1000", check=True)
     r = run(["script", "-qec", " ".join(map(str, ["ctr", "--address", c.sock, "--namespace", c.ns, "task", "exec",
-                                                   "-t", "--exec-id", "t", "tty2", "sh", "-c", "'tty; exit 8'"])),
+                                                   *c.fifo_args(), "-t", "--exec-id", "t", "tty2", "sh", "-c", "'tty; exit 8'"])),
              "/dev/null"], text=False)
     assert r.returncode == 8, r
     # A pty of the exec's own (the init has none), in the container's devpts instance.
