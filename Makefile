@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance bench clean
+.PHONY: deps build demo test unit conformance engines-deps test-engines bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -21,7 +21,14 @@ unit: deps
 conformance: build
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/conformance
 
-test: unit conformance
+# Real engines (containerd, dockerd, podman) driving swrun; see docs/engines.md.
+engines-deps:
+	scripts/install-engines.sh
+
+test-engines: build engines-deps
+	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/engines
+
+test: unit conformance test-engines
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run

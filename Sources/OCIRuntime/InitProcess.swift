@@ -130,6 +130,7 @@ enum InitProcess {
             try RootfsSetup.finish(spec)
             try ProcessAttributes.oomScoreAdj(process.oomScoreAdj)
             try Rlimits.apply(process.rlimits)
+            try Capabilities(process.capabilities ?? LinuxCapabilities()).checkHeld()
             if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
             if chdir(process.cwd) != 0 {
                 let e = errno

@@ -185,7 +185,7 @@ enum Sys {
         return String(cString: v)
     }
 
-    static func errnoText(_ e: Int32) -> String { String(cString: strerror(e)) }
+    static func errnoText(_ e: Int32) -> String { RuntimeError.errnoText(e) }
 }
 
 extension String {

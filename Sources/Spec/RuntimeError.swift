@@ -39,12 +39,21 @@ public struct RuntimeError: Error, CustomStringConvertible, Equatable, Sendable 
         RuntimeError(message, jsonPath: jsonPath, syscall: syscall, errno: errno, hint: hint)
     }
 
+    /// strerror's text the way runc (Go) prints it: "no such file or directory". Engines match
+    /// these words in a runtime's error to pick an exit status (docker and podman: 127 for a
+    /// missing command, 126 for "permission denied"), so the capital glibc puts first matters.
+    public static func errnoText(_ e: Int32) -> String {
+        let text = String(cString: strerror(e))
+        guard let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase ?? true else { return text }
+        return first.lowercased() + text.dropFirst()
+    }
+
     public var description: String {
         var s = ""
         if let p = jsonPath { s += p.isEmpty ? "config.json: " : "config.json: \(p): " }
         s += message
         if let e = errno {
-            let text = String(cString: strerror(e))
+            let text = RuntimeError.errnoText(e)
             if let sc = syscall { s += ": \(sc): \(text)" } else { s += ": \(text)" }
         } else if let sc = syscall {
             s += " (\(sc))"

@@ -174,7 +174,7 @@ final class HookRunnerTests: XCTestCase {
         XCTAssertEqual(err?.syscall, "posix_spawn")
         XCTAssertEqual(err?.errno, ENOENT)
         XCTAssertTrue(err?.description.hasPrefix(
-            "config.json: hooks.createRuntime[0]: run hook /nonexistent/hook: posix_spawn: No such file or directory") ?? false,
+            "config.json: hooks.createRuntime[0]: run hook /nonexistent/hook: posix_spawn: no such file or directory") ?? false,
             err?.description ?? "")
     }
 

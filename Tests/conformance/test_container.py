@@ -570,6 +570,17 @@ def test_tmpfs_without_mode_keeps_directory_mode(h):
     assert ok(h.sh("stat -c %a /root", cfg)).strip() == "700"
 
 
+def test_tmpfs_on_a_created_destination_is_world_writable(h):
+    # runc keeps a covered directory's mode only for one that was there: a destination it
+    # creates gets tmpfs's own 1777 (docker --tmpfs /x --user 1000 writes there).
+    rootfs = h.rootfs_copy()
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"].append({"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["nosuid", "nodev", "noexec"]})
+    assert ok(h.sh("stat -c %a /scratch", cfg)).strip() == "1777"
+
+
 def test_mount_creates_missing_destination(h):
     rootfs = h.rootfs_copy()
     cfg = h.config()

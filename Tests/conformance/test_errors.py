@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import IS_SWRUN
+from conftest import CAP_NUMBERS, IS_SWRUN
 
 
 def check_failed(h, r, ctid, json_path=None):
@@ -169,3 +169,22 @@ def test_invalid_container_id(h, bad_id):
     assert r.rc == 1, r
     assert r.err.strip()
     assert not (h.workdir / "escape").exists()
+
+
+def _caps_of_this_process():
+    with open("/proc/self/status") as f:
+        return int(next(l for l in f if l.startswith("CapBnd:")).split()[1], 16)
+
+
+def test_capability_not_held_fails_create(h):
+    # CAP_SYS_RESOURCE is not in this host's bounding set: it cannot be granted, and the
+    # failure belongs to `create` (runc: "unable to apply caps"), not to the started process.
+    if _caps_of_this_process() >> CAP_NUMBERS["CAP_SYS_RESOURCE"] & 1:
+        pytest.skip("this host holds CAP_SYS_RESOURCE")
+    cfg = h.config(["true"])
+    cfg["process"]["capabilities"]["permitted"].append("CAP_SYS_RESOURCE")
+    cfg["process"]["capabilities"]["effective"].append("CAP_SYS_RESOURCE")
+    ctid, r = h.create(cfg)
+    check_failed(h, r, ctid, json_path="process.capabilities.permitted")
+    if IS_SWRUN:
+        assert "CAP_SYS_RESOURCE cannot be given" in r.err and "--cap-drop SYS_RESOURCE" in r.err, r.err

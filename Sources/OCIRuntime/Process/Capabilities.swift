@@ -48,6 +48,27 @@ struct Capabilities {
         ambient = set(caps.ambient, "ambient")
     }
 
+    /// Before `create` reports ready. capset can only keep what swrun itself holds: a
+    /// capability the host (or an engine above swrun) took away, such as CAP_SYS_RESOURCE on
+    /// these hosts under `docker run --privileged`, would otherwise fail only after `start`,
+    /// in a container the engine already reported as started.
+    func checkHeld() throws(RuntimeError) {
+        var e: [UInt32] = [0, 0], p: [UInt32] = [0, 0], i: [UInt32] = [0, 0]
+        guard sw_capget(&e, &p, &i) == 0 else { return }
+        let held = { (c: Int32) in p[Int(c / 32)] & (1 << UInt32(c % 32)) != 0 }
+        for (field, wanted) in [("permitted", permitted), ("effective", effective)] {
+            let missing = wanted.filter { !held($0) }.sorted()
+            guard !missing.isEmpty else { continue }
+            let names = missing.map { c in Spec.capabilityNumbers.first { $0.value == c }?.key ?? "capability \(c)" }
+            throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
+                               + (missing.count == 1 ? "it" : "them") + " itself (not in its bounding set)",
+                               jsonPath: "process.capabilities.\(field)",
+                               hint: "leave \(missing.count == 1 ? "it" : "them") out, e.g. docker/podman --cap-drop "
+                                   + names.map { String($0.dropFirst(4)) }.joined(separator: " --cap-drop ")
+                                   + "; --privileged asks for every capability: use --cap-add ALL with the --cap-drop instead")
+        }
+    }
+
     /// Before setuid: needs CAP_SETPCAP, which is gone after the switch.
     func dropBounding() throws(RuntimeError) {
         for cap in 0...Capabilities.lastCap() where !bounding.contains(cap) {

@@ -36,6 +36,8 @@ struct Mounter {
             }
             sourceIsDir = (st.st_mode & S_IFMT) == S_IFDIR
         }
+        let existed = root.open(m.destination)
+        if existed >= 0 { close(existed) }
         let target = try root.ensure(m.destination, directory: sourceIsDir, jsonPath: jsonPath + ".destination")
         defer { close(target) }
         let dest = InRoot.procPath(target)
@@ -51,9 +53,10 @@ struct Mounter {
                 }
             }
         } else {
-            // runc gives a tmpfs without mode= the mode of the directory it covers.
+            // runc gives a tmpfs without mode= the mode of a directory it covers; one created
+            // just now keeps tmpfs's own 1777 (docker's --tmpfs for a non-root user needs it).
             var covered = stat()
-            let keepMode = type == "tmpfs" && !opts.data.contains { $0.hasPrefix("mode=") }
+            let keepMode = type == "tmpfs" && existed >= 0 && !opts.data.contains { $0.hasPrefix("mode=") }
                 && fstat(target, &covered) == 0
             defer {
                 if keepMode {
