@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSyscalls
 import Spec
 
@@ -37,13 +40,15 @@ final class SystemdBus {
             sw_sdbus_begin_start(handle, unit, "replace")
             add(properties)
             var result = [CChar](repeating: 0, count: 32)
-            if sw_sdbus_commit(handle, Self.jobTimeoutUsec, &result, result.count) < 0 {
+            let r = sw_sdbus_commit(handle, Self.jobTimeoutUsec, &result, result.count)
+            if r < 0 {
                 if attempt == 0 && lastErrorName == "org.freedesktop.systemd1.UnitExists" {
                     resetFailedUnit(unit)
                     continue
                 }
                 let error = RuntimeError("cannot start the systemd unit \(unit): \(lastError)")
-                resetFailedUnit(unit)
+                // A job that did not finish in time leaves a unit of ours behind: stop it.
+                if r == -ETIMEDOUT { try? stopUnit(unit) } else { resetFailedUnit(unit) }
                 throw error
             }
             let outcome = String(cString: result)

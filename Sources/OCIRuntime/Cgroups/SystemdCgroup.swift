@@ -78,7 +78,9 @@ final class SystemdCgroup: CgroupManager {
 
     /// Stops the unit (systemd kills what is left in it and removes its cgroup), then removes
     /// any sub-cgroups an older systemd leaves behind.
+    /// A unit this manager did not start (its name was taken) is left alone.
     func destroy() throws(RuntimeError) {
+        guard started else { return }
         try Self.stop(unit: unit.unit, path: paths[0], bus: connection())
     }
 
