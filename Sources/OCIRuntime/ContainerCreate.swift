@@ -9,6 +9,8 @@ public struct CreateOptions: Sendable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?
+    /// An already connected console socket (`run` in the foreground proxies the pty itself).
+    public var consoleSocketFd: Int32?
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
@@ -25,6 +27,13 @@ public struct CreateOptions: Sendable {
 /// or process is left behind.
 public enum ContainerCreate {
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
+
+    /// runc's OWNER column: the name of the user who created the container.
+    static func userName() -> String {
+        let uid = geteuid()
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
 
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
@@ -56,7 +65,7 @@ public enum ContainerCreate {
             let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
-                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
+                created: Timestamp.now(), owner: Self.userName(), annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
             // Saved before anything exists on the host, so `delete --force` after a crash of
@@ -65,10 +74,16 @@ public enum ContainerCreate {
             undo.add { try? cgroup.destroy() }
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
+            if let r = spec.linux?.resources { try cgroup.apply(r) }
+            // Always: without rules runc's default allowlist still applies.
+            try cgroup.applyDevices(DeviceRules.effective(spec: spec))
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
-            let console = spec.process?.terminal == true
-                ? try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) } : nil
+            var console: Int32?
+            if spec.process?.terminal == true {
+                if let fd = o.consoleSocketFd { console = dup(fd) }
+                else if let p = o.consoleSocket { console = try ConsoleSocket.connect(p) }
+            }
             defer { if let console { close(console) } }
             let (parentEnd, childEnd) = try SyncChannel.pair()
             defer { parentEnd.close() }
@@ -168,7 +183,8 @@ enum RuntimeChecks {
     static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
-        if process.terminal == true && options.consoleSocket == nil {
+        try DeviceRules.validate(spec: spec)
+        if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }
     }
