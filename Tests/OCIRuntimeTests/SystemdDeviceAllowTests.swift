@@ -17,7 +17,7 @@ final class SystemdDeviceAllowTests: XCTestCase {
     ]
 
     func props(_ rules: [LinuxDeviceCgroup]?, devices: [LinuxDevice]? = nil) -> [SystemdProperty] {
-        do { return try SystemdDeviceAllow.properties(rules, devices: devices) } catch {
+        do { return try SystemdDeviceAllow.properties(DeviceRules.effective(rules: rules, devices: devices)) } catch {
             XCTFail("\(error)"); return []
         }
     }
@@ -74,8 +74,8 @@ final class SystemdDeviceAllowTests: XCTestCase {
     func testBadRulesNameTheirPath() {
         for (rule, field) in [(LinuxDeviceCgroup(allow: true, type: "x", access: "r"), "type"),
                               (LinuxDeviceCgroup(allow: true, type: "c", access: "rx"), "access"),
-                              (LinuxDeviceCgroup(allow: true, type: "c"), "access")] {
-            let e = expectError({ () throws(RuntimeError) in try SystemdDeviceAllow.properties([rule], devices: nil) })
+                              (LinuxDeviceCgroup(allow: true, type: "c", access: ""), "access")] {
+            let e = expectError({ () throws(RuntimeError) in try SystemdDeviceAllow.properties([rule]) })
             XCTAssertEqual(e?.jsonPath, "linux.resources.devices[0].\(field)")
         }
     }
@@ -83,7 +83,7 @@ final class SystemdDeviceAllowTests: XCTestCase {
     func testPunchingAHoleInAWildcardIsRefused() {
         let rules = [LinuxDeviceCgroup(allow: true, type: "c", major: 4, access: "rw"),
                      LinuxDeviceCgroup(allow: false, type: "c", major: 4, minor: 1, access: "w")]
-        let e = expectError({ () throws(RuntimeError) in try SystemdDeviceAllow.properties(rules, devices: nil) })
+        let e = expectError({ () throws(RuntimeError) in try SystemdDeviceAllow.properties(rules) })
         XCTAssertEqual(e?.jsonPath, "linux.resources.devices")
     }
 }

@@ -6,15 +6,14 @@ final class SystemdPropertiesTests: XCTestCase {
     typealias P = SystemdProperty
     let inf = UInt64.max
 
-    func resources(_ r: LinuxResources?, devices: [LinuxDevice]? = nil, version: Int = 252) throws -> [P] {
-        do { return try SystemdProperties.resources(r, devices: devices, version: version).properties } catch {
+    func resources(_ r: LinuxResources?, version: Int = 252) throws -> [P] {
+        do { return try SystemdProperties.resources(r, version: version).properties } catch {
             XCTFail("\(error)"); return []
         }
     }
 
-    /// The properties other than the device ones (tested on their own below).
     func limits(_ r: LinuxResources, version: Int = 252) throws -> [P] {
-        try resources(r, version: version).filter { !$0.name.hasPrefix("Device") }
+        try resources(r, version: version)
     }
 
     func testScopeUnit() throws {
@@ -64,7 +63,7 @@ final class SystemdPropertiesTests: XCTestCase {
             P("MemoryMax", .uint64(inf)), P("MemorySwapMax", .uint64(inf)),
         ])
         let e = expectError({ () throws(RuntimeError) in
-            try SystemdProperties.resources(LinuxResources(memory: LinuxMemory(limit: 64 * mb, swap: 32 * mb)), devices: nil, version: 252)
+            try SystemdProperties.resources(LinuxResources(memory: LinuxMemory(limit: 64 * mb, swap: 32 * mb)), version: 252)
         })
         XCTAssertEqual(e?.jsonPath, "linux.resources.memory.swap")
     }
@@ -99,7 +98,7 @@ final class SystemdPropertiesTests: XCTestCase {
 
     func testCPUQuotaRoundsUpToWholePercentAndTheFilesFollow() throws {
         let r = LinuxResources(cpu: LinuxCPU(quota: 12_345, period: 100_000))
-        let (p, adjusted) = try SystemdProperties.resources(r, devices: nil, version: 252)
+        let (p, adjusted) = try SystemdProperties.resources(r, version: 252)
         XCTAssertEqual(p.last, P("CPUQuotaPerSecUSec", .uint64(130_000)))
         XCTAssertEqual(adjusted?.cpu?.quota, 13_000)
         XCTAssertEqual(adjusted?.cpu?.period, 100_000)
@@ -118,7 +117,7 @@ final class SystemdPropertiesTests: XCTestCase {
         XCTAssertEqual(try limits(LinuxResources(cpu: LinuxCPU(cpus: "0-3")), version: 243), [])
         for bad in ["3-1", "a", "1-2-3", ",", "-1"] {
             let e = expectError({ () throws(RuntimeError) in
-                try SystemdProperties.resources(LinuxResources(cpu: LinuxCPU(cpus: bad)), devices: nil, version: 252)
+                try SystemdProperties.resources(LinuxResources(cpu: LinuxCPU(cpus: bad)), version: 252)
             })
             XCTAssertEqual(e?.jsonPath, "linux.resources.cpu.cpus", bad)
         }
@@ -150,12 +149,12 @@ final class SystemdPropertiesTests: XCTestCase {
         for (k, v) in [("cpu.max", "1 2 3"), ("cpu.max", "x"), ("cpu.weight", "-1"), ("memory.max", "64m"),
                        ("pids.max", "lots"), ("cpuset.cpus", "z")] {
             let e = expectError({ () throws(RuntimeError) in
-                try SystemdProperties.resources(LinuxResources(unified: [k: v]), devices: nil, version: 252)
+                try SystemdProperties.resources(LinuxResources(unified: [k: v]), version: 252)
             })
             XCTAssertEqual(e?.jsonPath, "linux.resources.unified[\"\(k)\"]", "\(k)=\(v)")
         }
         let e = expectError({ () throws(RuntimeError) in
-            try SystemdProperties.resources(LinuxResources(unified: ["../memory.max": "1"]), devices: nil, version: 252)
+            try SystemdProperties.resources(LinuxResources(unified: ["../memory.max": "1"]), version: 252)
         })
         XCTAssertNotNil(e?.jsonPath)
     }

@@ -17,7 +17,7 @@ final class SystemdBus {
     static func connect() throws(RuntimeError) -> SystemdBus {
         var err = [CChar](repeating: 0, count: 512)
         guard let h = sw_sdbus_open(&err, err.count) else {
-            throw RuntimeError(String(cString: err), hint: "the systemd cgroup driver needs systemd's D-Bus API")
+            throw RuntimeError(text(err), hint: "the systemd cgroup driver needs systemd's D-Bus API")
         }
         return SystemdBus(h)
     }
@@ -51,7 +51,7 @@ final class SystemdBus {
                 if r == -ETIMEDOUT { try? stopUnit(unit) } else { resetFailedUnit(unit) }
                 throw error
             }
-            let outcome = String(cString: result)
+            let outcome = text(result)
             if outcome != "done" {
                 resetFailedUnit(unit)
                 throw RuntimeError("systemd could not start the unit \(unit): its job ended \"\(outcome)\"",
@@ -79,8 +79,8 @@ final class SystemdBus {
             if lastErrorName != "org.freedesktop.systemd1.NoSuchUnit" {
                 throw RuntimeError("cannot stop the systemd unit \(unit): \(lastError)")
             }
-        } else if String(cString: result) != "done" {
-            Log.warn("stopping the systemd unit \(unit) ended \"\(String(cString: result))\"")
+        } else if text(result) != "done" {
+            Log.warn("stopping the systemd unit \(unit) ended \"\(text(result))\"")
         }
         resetFailedUnit(unit)
     }
@@ -112,4 +112,9 @@ final class SystemdBus {
             }
         }
     }
+}
+
+/// A NUL-terminated C buffer as a String.
+private func text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

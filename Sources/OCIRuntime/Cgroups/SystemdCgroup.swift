@@ -15,7 +15,7 @@ final class SystemdCgroup: CgroupManager {
     let hierarchies: [CgroupHierarchy]
     private let name: String
     private var resources: LinuxResources?
-    private let devices: [LinuxDevice]?
+    private var deviceRules: [LinuxDeviceCgroup]
     private var bus: SystemdBus?
     private var started = false
 
@@ -33,12 +33,24 @@ final class SystemdCgroup: CgroupManager {
         let cgroupsPath = spec.linux?.cgroupsPath ?? ""
         name = cgroupsPath.isEmpty ? id : String(cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)[2])
         resources = spec.linux?.resources
-        devices = spec.linux?.devices
+        deviceRules = DeviceRules.effective(spec: spec)
         self.hierarchies = hierarchies
         paths = [v2.directory(for: unit.cgroup)]
         // The same checks join will make with the real version: fail before anything exists.
         _ = try SystemdProperties.unit(unit, name: name, pid: nil, resources: resources, version: Int.max)
-        _ = try SystemdProperties.resources(resources, devices: devices, version: Int.max)
+        _ = try SystemdProperties.resources(resources, version: Int.max)
+        _ = try SystemdDeviceAllow.properties(deviceRules)
+    }
+
+    /// The unit of a container created earlier (`update`): its properties change at runtime.
+    init(existingUnit: String, path: String, hierarchies: [CgroupHierarchy]) {
+        unit = SystemdCgroupsPath(slice: "", unit: existingUnit, cgroup: "")
+        paths = [path]
+        self.hierarchies = hierarchies
+        name = existingUnit
+        resources = nil
+        deviceRules = []
+        started = true
     }
 
     /// Nothing to do: systemd creates the scope's cgroup when the scope starts, and a scope
@@ -51,9 +63,17 @@ final class SystemdCgroup: CgroupManager {
         self.resources = resources
         guard started else { return }
         let bus = try connection()
-        let (properties, adjusted) = try SystemdProperties.resources(resources, devices: devices, version: bus.version())
+        let (properties, adjusted) = try SystemdProperties.resources(resources, version: bus.version())
         try bus.setUnitProperties(unit.unit, properties: properties)
         if let adjusted { try writeFiles(adjusted) }
+    }
+
+    /// systemd enforces the allowlist itself (DevicePolicy=strict and DeviceAllow, its own BPF
+    /// program): like the resources, the rules go with the unit's start, or to the running unit.
+    func applyDevices(_ rules: [LinuxDeviceCgroup]) throws(RuntimeError) {
+        deviceRules = rules
+        guard started else { return }
+        try connection().setUnitProperties(unit.unit, properties: SystemdDeviceAllow.properties(rules))
     }
 
     /// The first process starts the scope (runc's Apply(pid)); later ones are moved into it.
@@ -65,8 +85,8 @@ final class SystemdCgroup: CgroupManager {
         let bus = try connection()
         let version = bus.version()
         var properties = try SystemdProperties.unit(unit, name: name, pid: pid, resources: resources, version: version)
-        let (resourceProperties, adjusted) = try SystemdProperties.resources(resources, devices: devices, version: version)
-        properties += resourceProperties
+        let (resourceProperties, adjusted) = try SystemdProperties.resources(resources, version: version)
+        properties += try SystemdDeviceAllow.properties(deviceRules) + resourceProperties
         try bus.startTransientUnit(unit.unit, properties: properties)
         started = true
         guard Sys.isDirectory(paths[0]) else {
@@ -104,7 +124,9 @@ final class SystemdCgroup: CgroupManager {
     private func writeFiles(_ r: LinuxResources) throws(RuntimeError) {
         let plan = try CgroupV2Files.plan(for: r)
         plan.warnings.forEach(Log.warn)
-        CgroupWriter.enableControllers(mountPoint: hierarchies[0].mountPoint, directory: paths[0])
+        if let v2 = hierarchies.first(where: { $0.isV2 }) {
+            CgroupWriter.enableControllers(mountPoint: v2.mountPoint, directory: paths[0])
+        }
         try CgroupWriter.apply(plan, directory: paths[0])
     }
 

@@ -1,62 +1,18 @@
 import Spec
 
-/// linux.resources.devices as systemd's DevicePolicy/DeviceAllow, derived as runc derives them:
-/// the config's rules, then the devices every container may use, folded in order into one
-/// allow list (systemd cannot express deny rules).
+/// The device allowlist (DeviceRules.effective) as systemd's DevicePolicy/DeviceAllow, derived
+/// as runc derives them: the rules folded in order into one allow list, since systemd cannot
+/// express deny rules.
 enum SystemdDeviceAllow {
     struct Entry: Equatable {
         var path: String
         var perms: String
     }
 
-    /// A device cgroup rule reduced to what the fold needs; -1 is the wildcard.
-    struct Rule {
-        var allow: Bool
-        /// "a", "b" or "c".
-        var type: String
-        var major: Int64
-        var minor: Int64
-        var perms: Set<Character>
-    }
-
-    /// runc's default allow list, appended after the config's rules. A linux.devices entry
-    /// with the same path replaces the default one (runc drops the default's rule then).
-    static let defaults: [(path: String?, rule: Rule)] = [
-        (nil, Rule(allow: true, type: "c", major: -1, minor: -1, perms: ["m"])),
-        (nil, Rule(allow: true, type: "b", major: -1, minor: -1, perms: ["m"])),
-        ("/dev/null", Rule(allow: true, type: "c", major: 1, minor: 3, perms: ["r", "w", "m"])),
-        ("/dev/random", Rule(allow: true, type: "c", major: 1, minor: 8, perms: ["r", "w", "m"])),
-        ("/dev/full", Rule(allow: true, type: "c", major: 1, minor: 7, perms: ["r", "w", "m"])),
-        ("/dev/tty", Rule(allow: true, type: "c", major: 5, minor: 0, perms: ["r", "w", "m"])),
-        ("/dev/zero", Rule(allow: true, type: "c", major: 1, minor: 5, perms: ["r", "w", "m"])),
-        ("/dev/urandom", Rule(allow: true, type: "c", major: 1, minor: 9, perms: ["r", "w", "m"])),
-        (nil, Rule(allow: true, type: "c", major: 136, minor: -1, perms: ["r", "w", "m"])),
-        (nil, Rule(allow: true, type: "c", major: 5, minor: 2, perms: ["r", "w", "m"])),
-        (nil, Rule(allow: true, type: "c", major: 10, minor: 200, perms: ["r", "w", "m"])),
-    ]
-
-    static func properties(_ rules: [LinuxDeviceCgroup]?, devices: [LinuxDevice]?) throws(RuntimeError) -> [SystemdProperty] {
-        var all: [Rule] = []
-        for (i, r) in (rules ?? []).enumerated() {
-            all.append(try rule(r, jsonPath: "linux.resources.devices[\(i)]"))
-        }
-        let given = Set((devices ?? []).map(\.path))
-        all += defaults.filter { $0.path.map { !given.contains($0) } ?? true }.map(\.rule)
+    static func properties(_ rules: [LinuxDeviceCgroup]) throws(RuntimeError) -> [SystemdProperty] {
         var set = DeviceRuleSet()
-        for r in all { try set.apply(r) }
+        for r in try DeviceRule.parse(rules) { try set.apply(r) }
         return entries(set)
-    }
-
-    static func rule(_ r: LinuxDeviceCgroup, jsonPath: String) throws(RuntimeError) -> Rule {
-        let type = r.type ?? "a"
-        guard ["a", "b", "c"].contains(type) else {
-            throw RuntimeError.config(jsonPath + ".type", "must be \"a\", \"b\" or \"c\", got \"\(type)\"")
-        }
-        let access = r.access ?? ""
-        guard !access.isEmpty, access.allSatisfy({ "rwm".contains($0) }) else {
-            throw RuntimeError.config(jsonPath + ".access", "must be some of \"rwm\", got \"\(access)\"")
-        }
-        return Rule(allow: r.allow, type: type, major: r.major ?? -1, minor: r.minor ?? -1, perms: Set(access))
     }
 
     static func entries(_ set: DeviceRuleSet) -> [SystemdProperty] {
@@ -67,21 +23,19 @@ enum SystemdDeviceAllow {
             return [reset, SystemdProperty("DevicePolicy", .string("strict"))]
         }
         var list: [Entry] = []
-        for (key, perms) in set.ordered() {
+        for (key, access) in set.ordered() {
             let group = key.type == "b" ? "block-" : "char-"
             let path: String
-            if key.major == -1 {
-                guard key.minor == -1 else {
-                    Log.warn("systemd cannot express the device rule \(key.type) *:\(key.minor): ignored")
-                    continue
-                }
-                path = group + "*"
-            } else if key.minor == -1 {
-                path = group + String(key.major)
-            } else {
-                path = (key.type == "b" ? "/dev/block/" : "/dev/char/") + "\(key.major):\(key.minor)"
+            switch (key.major, key.minor) {
+            case (nil, nil): path = group + "*"
+            case (nil, let minor?):
+                Log.warn("systemd cannot express the device rule \(key.type) *:\(minor): ignored")
+                continue
+            case (let major?, nil): path = group + String(major)
+            case (let major?, let minor?):
+                path = (key.type == "b" ? "/dev/block/" : "/dev/char/") + "\(major):\(minor)"
             }
-            list.append(Entry(path: path, perms: DeviceRuleSet.text(perms)))
+            list.append(Entry(path: path, perms: DeviceRuleSet.text(access)))
         }
         return [reset, SystemdProperty("DevicePolicy", .string("strict")), SystemdProperty("DeviceAllow", .deviceAllow(list))]
     }
@@ -91,49 +45,57 @@ enum SystemdDeviceAllow {
 /// v1 devices controller keeps them. An "a" rule resets everything.
 struct DeviceRuleSet {
     struct Key: Hashable {
-        var type: String
-        var major: Int64
-        var minor: Int64
+        var type: Character
+        /// nil: any.
+        var major: UInt32?
+        var minor: UInt32?
     }
 
     var defaultAllow = false
-    var rules: [Key: Set<Character>] = [:]
+    var rules: [Key: UInt8] = [:]
 
-    mutating func apply(_ r: SystemdDeviceAllow.Rule) throws(RuntimeError) {
-        if r.type == "a" {
+    mutating func apply(_ r: DeviceRule) throws(RuntimeError) {
+        guard let type = r.type else {
             self = DeviceRuleSet(defaultAllow: r.allow, rules: [:])
             return
         }
-        let key = Key(type: r.type, major: r.major, minor: r.minor)
+        let key = Key(type: type, major: r.major, minor: r.minor)
         // An exception in the direction of the default removes one; otherwise it adds one.
         if r.allow != defaultAllow {
-            rules[key, default: []].formUnion(r.perms)
+            rules[key, default: 0] |= r.access
         } else {
-            try remove(key, r.perms)
+            try remove(key, r.access)
         }
     }
 
-    private mutating func remove(_ key: Key, _ perms: Set<Character>) throws(RuntimeError) {
+    private mutating func remove(_ key: Key, _ access: UInt8) throws(RuntimeError) {
         // The kernel silently ignores a hole punched in a wildcard exception; refusing is safer.
-        let wider = [Key(type: key.type, major: -1, minor: key.minor), Key(type: key.type, major: key.major, minor: -1),
-                     Key(type: key.type, major: -1, minor: -1)]
+        let wider = [Key(type: key.type, major: nil, minor: key.minor), Key(type: key.type, major: key.major, minor: nil),
+                     Key(type: key.type, major: nil, minor: nil)]
         for w in wider where w != key {
-            if let p = rules[w], !p.isDisjoint(with: perms) {
+            if let held = rules[w], held & access != 0 {
                 throw RuntimeError.config("linux.resources.devices",
-                    "the rule \(key.type) \(Self.number(key.major)):\(Self.number(key.minor)) \(Self.text(perms)) cannot be carved out of the wider rule \(w.type) \(Self.number(w.major)):\(Self.number(w.minor)) \(Self.text(p))")
+                    "the rule \(Self.describe(key, access)) cannot be carved out of the wider rule \(Self.describe(w, held))")
             }
         }
-        let left = (rules[key] ?? []).subtracting(perms)
-        rules[key] = left.isEmpty ? nil : left
+        let left = (rules[key] ?? 0) & ~access
+        rules[key] = left == 0 ? nil : left
     }
 
     /// By major, minor, then type, wildcards first (runc's order).
-    func ordered() -> [(Key, Set<Character>)] {
-        rules.sorted { a, b in
-            (a.key.major, a.key.minor, a.key.type) < (b.key.major, b.key.minor, b.key.type)
+    func ordered() -> [(Key, UInt8)] {
+        func n(_ v: UInt32?) -> Int64 { v.map(Int64.init) ?? -1 }
+        return rules.sorted { a, b in
+            (n(a.key.major), n(a.key.minor), a.key.type) < (n(b.key.major), n(b.key.minor), b.key.type)
         }.map { ($0.key, $0.value) }
     }
 
-    static func text(_ perms: Set<Character>) -> String { String("rwm".filter { perms.contains($0) }) }
-    static func number(_ n: Int64) -> String { n == -1 ? "*" : String(n) }
+    static func text(_ access: UInt8) -> String {
+        (access & DeviceRule.read != 0 ? "r" : "") + (access & DeviceRule.write != 0 ? "w" : "")
+            + (access & DeviceRule.mknod != 0 ? "m" : "")
+    }
+
+    static func describe(_ k: Key, _ access: UInt8) -> String {
+        "\(k.type) \(k.major.map(String.init) ?? "*"):\(k.minor.map(String.init) ?? "*") \(text(access))"
+    }
 }

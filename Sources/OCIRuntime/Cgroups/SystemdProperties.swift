@@ -56,11 +56,11 @@ enum SystemdProperties {
         return p
     }
 
-    /// linux.resources as properties, and the resources with the CPU quota rounded as systemd
+    /// linux.resources as properties (devices apart: SystemdDeviceAllow), and the resources with the CPU quota rounded as systemd
     /// will round it, so the cgroup files written afterwards agree with the unit.
-    static func resources(_ r: LinuxResources?, devices: [LinuxDevice]?,
+    static func resources(_ r: LinuxResources?,
                           version: Int) throws(RuntimeError) -> (properties: [SystemdProperty], adjusted: LinuxResources?) {
-        var p = try SystemdDeviceAllow.properties(r?.devices, devices: devices)
+        var p: [SystemdProperty] = []
         guard var r else { return (p, nil) }
         let base = "linux.resources"
         if let m = r.memory {

@@ -191,3 +191,18 @@ def test_failed_create_stops_the_unit(h):
     assert h.state(ctid).rc == 1
     assert wait_for(lambda: gone(f"swrun-{ctid}.scope"), timeout=10)
     assert not (CGROOT / "system.slice" / f"swrun-{ctid}.scope").exists()
+
+
+def test_update_changes_the_unit_and_the_files(h):
+    cfg = h.config(["sleep", "600"])
+    cfg["linux"]["resources"] = {"memory": {"limit": 64 * MB}, "pids": {"limit": 10}}
+    ctid, r = _create(h, cfg)
+    assert r.rc == 0, r
+    unit = f"swrun-{ctid}.scope"
+    u = h.rt("update", "--memory", "128m", "--pids-limit", "20", ctid)
+    assert u.rc == 0, u
+    s = show(unit, "MemoryMax", "TasksMax")
+    assert s == {"MemoryMax": str(128 * MB), "TasksMax": "20"}, s
+    scope = CGROOT / "system.slice" / unit
+    assert read(scope / "memory.max") == str(128 * MB)
+    assert read(scope / "pids.max") == "20"
