@@ -6,7 +6,7 @@ final class SystemdCgroupsPathTests: XCTestCase {
     func testAbsentOrEmptyPathUsesDefaultsAndTheID() throws {
         for given in [nil, ""] as [String?] {
             let p = try SystemdCgroupsPath.parse(given, id: "c1")
-            XCTAssertEqual(p, SystemdCgroupsPath(slice: "system.slice", unit: "swrun-c1.scope",
+            XCTAssertEqual(p, SystemdCgroupsPath(slice: "system.slice", name: "c1", unit: "swrun-c1.scope",
                                                  cgroup: "/system.slice/swrun-c1.scope"))
             XCTAssertFalse(p.isSlice)
         }
@@ -15,6 +15,7 @@ final class SystemdCgroupsPathTests: XCTestCase {
     func testSlicePrefixName() throws {
         let p = try SystemdCgroupsPath.parse("machine.slice:libpod:abc", id: "ignored")
         XCTAssertEqual(p.slice, "machine.slice")
+        XCTAssertEqual(p.name, "abc")
         XCTAssertEqual(p.unit, "libpod-abc.scope")
         XCTAssertEqual(p.cgroup, "/machine.slice/libpod-abc.scope")
     }

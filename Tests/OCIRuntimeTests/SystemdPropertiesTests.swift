@@ -18,7 +18,7 @@ final class SystemdPropertiesTests: XCTestCase {
 
     func testScopeUnit() throws {
         let path = try SystemdCgroupsPath.parse("machine.slice:libpod:abc", id: "abc")
-        let p = try SystemdProperties.unit(path, name: "abc", pid: 4242, resources: nil, version: 252)
+        let p = try SystemdProperties.unit(path, pid: 4242, resources: nil, version: 252)
         XCTAssertEqual(p, [
             P("Description", .string("swrun container abc")),
             P("Slice", .string("machine.slice")),
@@ -32,7 +32,7 @@ final class SystemdPropertiesTests: XCTestCase {
 
     func testSliceUnitWantsItsParentAndIsNotDelegated() throws {
         let path = try SystemdCgroupsPath.parse("system.slice:p:my.slice", id: "x")
-        let p = try SystemdProperties.unit(path, name: "my.slice", pid: nil, resources: nil, version: 252)
+        let p = try SystemdProperties.unit(path, pid: nil, resources: nil, version: 252)
         XCTAssertEqual(p[1], P("Wants", .strings(["system.slice"])))
         XCTAssertFalse(p.contains { $0.name == "Delegate" || $0.name == "Slice" || $0.name == "PIDs" })
     }
@@ -41,13 +41,13 @@ final class SystemdPropertiesTests: XCTestCase {
         let path = try SystemdCgroupsPath.parse(nil, id: "x")
         for (value, policy) in [("1", "kill"), ("0", "continue")] {
             let r = LinuxResources(unified: ["memory.oom.group": value])
-            let p = try SystemdProperties.unit(path, name: "x", pid: 1, resources: r, version: 253)
+            let p = try SystemdProperties.unit(path, pid: 1, resources: r, version: 253)
             XCTAssertEqual(p.last, P("OOMPolicy", .string(policy)))
-            let old = try SystemdProperties.unit(path, name: "x", pid: 1, resources: r, version: 252)
+            let old = try SystemdProperties.unit(path, pid: 1, resources: r, version: 252)
             XCTAssertFalse(old.contains { $0.name == "OOMPolicy" })
         }
         let e = expectError({ () throws(RuntimeError) in
-            try SystemdProperties.unit(path, name: "x", pid: 1, resources: LinuxResources(unified: ["memory.oom.group": "yes"]), version: 253)
+            try SystemdProperties.unit(path, pid: 1, resources: LinuxResources(unified: ["memory.oom.group": "yes"]), version: 253)
         })
         XCTAssertEqual(e?.jsonPath, "linux.resources.unified[\"memory.oom.group\"]")
     }

@@ -13,7 +13,6 @@ final class SystemdCgroup: CgroupManager {
     let paths: [String]
     /// The single v2 hierarchy, for the container's cgroup mount.
     let hierarchies: [CgroupHierarchy]
-    private let name: String
     private var resources: LinuxResources?
     private var deviceRules: [LinuxDeviceCgroup]
     private var bus: SystemdBus?
@@ -30,24 +29,21 @@ final class SystemdCgroup: CgroupManager {
                                hint: "run without --systemd-cgroup to use the cgroupfs driver")
         }
         unit = try SystemdCgroupsPath.parse(spec.linux?.cgroupsPath, id: id)
-        let cgroupsPath = spec.linux?.cgroupsPath ?? ""
-        name = cgroupsPath.isEmpty ? id : String(cgroupsPath.split(separator: ":", omittingEmptySubsequences: false)[2])
         resources = spec.linux?.resources
         deviceRules = DeviceRules.effective(spec: spec)
         self.hierarchies = hierarchies
         paths = [v2.directory(for: unit.cgroup)]
         // The same checks join will make with the real version: fail before anything exists.
-        _ = try SystemdProperties.unit(unit, name: name, pid: nil, resources: resources, version: Int.max)
+        _ = try SystemdProperties.unit(unit, pid: nil, resources: resources, version: Int.max)
         _ = try SystemdProperties.resources(resources, version: Int.max)
         _ = try SystemdDeviceAllow.properties(deviceRules)
     }
 
     /// The unit of a container created earlier (`update`): its properties change at runtime.
     init(existingUnit: String, path: String, hierarchies: [CgroupHierarchy]) {
-        unit = SystemdCgroupsPath(slice: "", unit: existingUnit, cgroup: "")
+        unit = SystemdCgroupsPath(slice: "", name: existingUnit, unit: existingUnit, cgroup: "")
         paths = [path]
         self.hierarchies = hierarchies
-        name = existingUnit
         resources = nil
         deviceRules = []
         started = true
@@ -84,7 +80,7 @@ final class SystemdCgroup: CgroupManager {
         }
         let bus = try connection()
         let version = bus.version()
-        var properties = try SystemdProperties.unit(unit, name: name, pid: pid, resources: resources, version: version)
+        var properties = try SystemdProperties.unit(unit, pid: pid, resources: resources, version: version)
         let (resourceProperties, adjusted) = try SystemdProperties.resources(resources, version: version)
         properties += try SystemdDeviceAllow.properties(deviceRules) + resourceProperties
         try bus.startTransientUnit(unit.unit, properties: properties)

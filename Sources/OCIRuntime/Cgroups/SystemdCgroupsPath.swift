@@ -5,6 +5,8 @@ import Spec
 struct SystemdCgroupsPath: Equatable {
     /// The parent slice unit ("system.slice").
     var slice: String
+    /// The name part (the container ID by default), for the unit's description.
+    var name: String
     /// The unit swrun starts: "<prefix>-<name>.scope", or the name itself when it is a slice.
     var unit: String
     /// The unit's cgroup relative to the v2 root ("/system.slice/swrun-c1.scope").
@@ -38,7 +40,7 @@ struct SystemdCgroupsPath: Equatable {
         }
         let unit = name.hasSuffix(".slice") ? name : prefix + "-" + name + ".scope"
         let sliceDir = try expandSlice(slice)
-        return SystemdCgroupsPath(slice: slice, unit: unit,
+        return SystemdCgroupsPath(slice: slice, name: name, unit: unit,
                                   cgroup: sliceDir == "/" ? "/" + unit : sliceDir + "/" + unit)
     }
 

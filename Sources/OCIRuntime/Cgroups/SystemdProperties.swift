@@ -29,9 +29,9 @@ enum SystemdProperties {
     static let defaultPeriod: UInt64 = 100_000
 
     /// The unit itself: where it lives, delegation, the process, accounting.
-    static func unit(_ path: SystemdCgroupsPath, name: String, pid: Int32?, resources: LinuxResources?,
+    static func unit(_ path: SystemdCgroupsPath, pid: Int32?, resources: LinuxResources?,
                      version: Int) throws(RuntimeError) -> [SystemdProperty] {
-        var p = [SystemdProperty("Description", .string("swrun container \(name)"))]
+        var p = [SystemdProperty("Description", .string("swrun container \(path.name)"))]
         if path.isSlice {
             p.append(SystemdProperty("Wants", .strings([path.slice])))
         } else {
