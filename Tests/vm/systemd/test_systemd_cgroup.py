@@ -26,7 +26,13 @@ def show(unit: str, *props: str) -> dict[str, str]:
     p = subprocess.run(["systemctl", "show", unit, *[f"--property={x}" for x in props]],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 0, p.stderr
-    return dict(line.split("=", 1) for line in p.stdout.splitlines() if "=" in line)
+    # A list property (DeviceAllow) comes as one line per entry: joined with newlines.
+    out: dict[str, str] = {}
+    for line in p.stdout.splitlines():
+        k, sep, v = line.partition("=")
+        if sep:
+            out[k] = out[k] + "\n" + v if k in out else v
+    return out
 
 
 def gone(unit: str) -> bool:
@@ -151,7 +157,8 @@ def test_devices_follow_device_allow(h):
     assert r.rc == 0, r
     s = show(f"swrun-{ctid}.scope", "DevicePolicy", "DeviceAllow")
     assert s["DevicePolicy"] == "strict", s
-    assert "/dev/char/10:229 r" in s["DeviceAllow"] and "/dev/char/1:3 rwm" in s["DeviceAllow"], s
+    allowed = s["DeviceAllow"].split("\n")
+    assert "/dev/char/10:229 r" in allowed and "/dev/char/1:3 rwm" in allowed and "char-136 rwm" in allowed, s
     e = h.rt("exec", ctid, "sh", "-c", probe)
     assert "Operation not permitted" not in e.err and "zero-ok" in e.out, e
 
