@@ -21,7 +21,9 @@ public enum ContainerRun {
         // The init sent the master during create if the process has a terminal.
         if let p = proxy, try !p.receiveMaster() { proxy = nil }
         let c = try Container(store: store, id: record.id)
+        var notify: Int32?
         do {
+            notify = try NotifySocket.listen(stateDir: c.dir)
             try ContainerStart.release(c)
         } catch {
             try? c.signalInit(SIGKILL)
@@ -29,6 +31,7 @@ public enum ContainerRun {
             throw error
         }
         LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
+        if let notify { try ContainerStart.forwardReady(c, notify) }
         if detach { return 0 }
         let status = wait(for: record.pid, sigfd: sigfd, terminal: proxy)
         proxy?.restoreTerminal()

@@ -122,8 +122,14 @@ struct CgroupFS: CgroupManager {
             .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
-    func join(pid: Int32) throws(RuntimeError) {
-        for path in paths {
+    /// The container's directory in the v2 hierarchy, if the host has one.
+    var v2Directory: String? { zip(hierarchies, paths).first { $0.0.isV2 }?.1 }
+
+    func join(pid: Int32) throws(RuntimeError) { try join(pid: pid, skipping: nil) }
+
+    /// `skipping`: a directory the process already is in (clone3 CLONE_INTO_CGROUP).
+    func join(pid: Int32, skipping: String?) throws(RuntimeError) {
+        for path in paths where path != skipping {
             try Sys.writeFile(path + "/cgroup.procs", String(pid), flags: 0)
         }
     }
