@@ -70,6 +70,7 @@ public enum ContainerCreate {
                 created: Timestamp.now(), owner: Self.userName(), annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
+            record.systemdUnit = (cgroup as? SystemdCgroup)?.unit.unit
             // Saved before anything exists on the host, so `delete --force` after a crash of
             // this command knows which cgroups to remove.
             try store.save(record)
@@ -80,7 +81,7 @@ public enum ContainerCreate {
             // Always: without rules runc's default allowlist still applies.
             try cgroup.applyDevices(DeviceRules.effective(spec: spec))
 
-            let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
+            let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? (cgroup as? SystemdCgroup)?.hierarchies ?? []
             var console: Int32?
             if spec.process?.terminal == true {
                 if let fd = o.consoleSocketFd { console = dup(fd) }

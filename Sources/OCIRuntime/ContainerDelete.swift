@@ -52,6 +52,9 @@ public enum ContainerDelete {
             usleep(2000)
         }
         var firstError: RuntimeError?
+        if let unit = c.record.systemdUnit, let path = c.record.cgroupPaths.first {
+            do { try SystemdCgroup.stop(unit: unit, path: path) } catch { firstError = error }
+        }
         for p in c.record.cgroupPaths.reversed() {
             do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
         }

@@ -23,6 +23,8 @@ public struct ContainerRecord: Equatable, Sendable {
     /// The container had no mount namespace: its mounts live in the host's and `delete`
     /// must unmount everything under the rootfs.
     public var hostMounts: Bool
+    /// The systemd unit the container runs in (`--systemd-cgroup`): `delete` stops it.
+    public var systemdUnit: String?
 
     public init(ociVersion: String, id: String, pid: Int32, pidStartTime: UInt64, bundle: String,
                 rootfs: String, created: String, owner: String, annotations: [(String, String)],
@@ -48,6 +50,7 @@ public struct ContainerRecord: Equatable, Sendable {
             ("ownPidNamespace", .bool(ownPidNamespace)), ("hostMounts", .bool(hostMounts)),
         ]
         if let h = hooks { o.append(("hooks", h)) }
+        if let u = systemdUnit { o.append(("systemdUnit", .string(u))) }
         return .object(o)
     }
 
@@ -69,11 +72,13 @@ public struct ContainerRecord: Equatable, Sendable {
         if case .bool(let b)? = v["ownPidNamespace"] { own = b }
         var hostMounts = false
         if case .bool(let b)? = v["hostMounts"] { hostMounts = b }
-        return ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: Int32(pid),
+        var record = ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: Int32(pid),
                                pidStartTime: UInt64(start), bundle: try str("bundle"), rootfs: try str("rootfs"),
                                created: try str("created"), owner: v["owner"]?.stringValue ?? "",
                                annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"],
                                hostMounts: hostMounts)
+        record.systemdUnit = v["systemdUnit"]?.stringValue
+        return record
     }
 
     /// The runtime-spec state (runtime.md "State") plus runc's extra fields engines read.

@@ -16,7 +16,10 @@ public enum ContainerUpdate {
         }
         var r = r
         r.devices = nil
-        let cg = CgroupFS(existing: c.record.cgroupPaths, hierarchies: try CgroupHierarchies.discover())
+        let hierarchies = try CgroupHierarchies.discover()
+        let cg: CgroupManager = c.record.systemdUnit.map {
+            SystemdCgroup(existingUnit: $0, path: c.record.cgroupPaths.first ?? "", hierarchies: hierarchies)
+        } ?? CgroupFS(existing: c.record.cgroupPaths, hierarchies: hierarchies)
         if r.memory?.checkBeforeUpdate == true, let limit = r.memory?.limit, limit > 0 {
             try checkUsage(below: limit, paths: cg.paths)
         }

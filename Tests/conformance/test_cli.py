@@ -2,12 +2,13 @@
 signal forwarding by `run`, and clear refusals of what is not supported."""
 
 import json
+import os
 import signal
 import subprocess
 
 import pytest
 
-from conftest import CMD_TIMEOUT, IS_RUNC
+from conftest import CMD_TIMEOUT, IS_RUNC, IS_SWRUN
 
 
 def test_log_format_json_error_lines(h):
@@ -87,13 +88,21 @@ def test_run_forwards_signals(h):
     assert "got-term" in out
 
 
-@pytest.mark.swrun_only
-def test_systemd_cgroup_refused_clearly_until_supported(h):
+def test_systemd_cgroup_without_systemd_fails_clearly(h):
+    """This host has no systemd as init: --systemd-cgroup must say so, exit 1 and leave no
+    state (the harness checks cgroups, mounts and processes at teardown)."""
+    if os.path.isdir("/run/systemd/system"):
+        pytest.skip("systemd runs here: the VM tier tests the driver")
     cfg = h.config(["true"])
+    cfg["linux"]["cgroupsPath"] = "machine.slice:swrun-test:c1"
     b = h.bundle(cfg)
-    r = h.rt("--systemd-cgroup", "run", "--bundle", b, h.new_id())
+    ctid = h.new_id()
+    r = h.rt("--systemd-cgroup", "run", "--bundle", b, ctid)
     assert r.rc == 1, r
-    assert "systemd" in r.err
+    assert "systemd" in r.err, r.err
+    if IS_SWRUN:
+        assert "not running" in r.err, r.err
+    assert h.state(ctid).rc == 1, "a failed run left a container behind"
 
 
 def test_version(h):

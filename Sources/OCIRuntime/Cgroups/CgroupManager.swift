@@ -23,8 +23,7 @@ protocol CgroupManager {
 enum CgroupManagers {
     static func make(spec: Spec, id: String, systemd: Bool) throws(RuntimeError) -> CgroupManager {
         if systemd {
-            throw RuntimeError("the systemd cgroup driver (--systemd-cgroup) is not implemented yet",
-                               hint: "run without --systemd-cgroup to use the cgroupfs driver")
+            return try SystemdCgroup(spec: spec, id: id, hierarchies: CgroupHierarchies.discover())
         }
         return try CgroupFS(hierarchies: CgroupHierarchies.discover(),
                             cgroupsPath: spec.linux?.cgroupsPath, id: id)
