@@ -33,7 +33,7 @@ final class CgroupResourceMappingTests: XCTestCase {
     func testPidsMax() {
         XCTAssertEqual(CgroupValues.pidsMax(10), "10")
         XCTAssertEqual(CgroupValues.pidsMax(-1), "max")
-        XCTAssertEqual(CgroupValues.pidsMax(0), "1")
+        XCTAssertEqual(CgroupValues.pidsMax(0), "max")
     }
 
     func testSwapConversion() throws {

@@ -107,7 +107,7 @@ final class SystemdPropertiesTests: XCTestCase {
     func testTasksMax() throws {
         XCTAssertEqual(try limits(LinuxResources(pids: LinuxPids(limit: 10))), [P("TasksMax", .uint64(10))])
         XCTAssertEqual(try limits(LinuxResources(pids: LinuxPids(limit: -1))), [P("TasksMax", .uint64(inf))])
-        XCTAssertEqual(try limits(LinuxResources(pids: LinuxPids(limit: 0))), [P("TasksMax", .uint64(1))])
+        XCTAssertEqual(try limits(LinuxResources(pids: LinuxPids(limit: 0))), [P("TasksMax", .uint64(inf))])  // 0: no limit, as runc 1.1
     }
 
     func testAllowedCPUsAndMemoryNodesAsLittleEndianBitmasks() throws {

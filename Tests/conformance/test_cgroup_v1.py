@@ -130,7 +130,7 @@ def test_pids_limit_file_and_enforced(h):
     assert int(read(d / "pids.current")) <= 6
 
 
-@pytest.mark.parametrize("limit,want", [(-1, "max"), (100, "100")])
+@pytest.mark.parametrize("limit,want", [(-1, "max"), (0, "max"), (100, "100")])
 def test_pids_unlimited_and_value(h, limit, want):
     _, pid = started(h, {"pids": {"limit": limit}})
     assert read(cgroup_dir(pid, "pids") / "pids.max") == want

@@ -64,10 +64,11 @@ enum CgroupValues {
         return 1 + (UInt64(max(w, 10)) - 10) * 9999 / 990
     }
 
-    /// pids.limit: positive is the limit, negative is unlimited, and 0 becomes 1 as runc does
-    /// (systemd cannot express 0, and both drivers must agree).
+    /// pids.limit: positive is the limit; 0 and negative are unlimited. runc 1.1 (what the
+    /// engines on these hosts ship) leaves 0 unset, i.e. unlimited, and podman and docker
+    /// send 0 for "no limit"; runc >= 1.2 would write 1, which no engine means.
     static func pidsMax(_ limit: Int64) -> String {
-        limit > 0 ? String(limit) : (limit == 0 ? "1" : "max")
+        limit > 0 ? String(limit) : "max"
     }
 
     /// "2MB", "1GB", "64KB": the page-size names the kernel uses in hugetlb file names.

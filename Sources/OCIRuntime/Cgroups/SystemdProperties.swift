@@ -81,7 +81,7 @@ enum SystemdProperties {
         try cpuQuota(&quota, period: r.cpu?.period ?? 0, version: version, into: &p, jsonPath: base + ".cpu.quota")
         if r.cpu?.quota != nil { r.cpu?.quota = quota }
         if let limit = r.pids?.limit {
-            p.append(SystemdProperty("TasksMax", .uint64(limit > 0 ? UInt64(limit) : (limit == 0 ? 1 : infinity))))
+            p.append(SystemdProperty("TasksMax", .uint64(limit > 0 ? UInt64(limit) : infinity)))
         }
         if version >= 244 {
             for (field, name) in [("cpus", "AllowedCPUs"), ("mems", "AllowedMemoryNodes")] {
