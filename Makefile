@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance bench clean
+.PHONY: deps build demo test unit conformance test-vm bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -21,7 +21,12 @@ unit: deps
 conformance: build
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/conformance
 
-test: unit conformance
+# Pure cgroup v2 (and systemd as PID 1) in a TCG VM: see scripts/vm/test-vm.sh.
+test-vm: build
+	RUNTIME=$(CURDIR)/$(SWRUN) scripts/vm/test-vm.sh
+
+# In this order (without -j): the fast tiers first, the VM last.
+test: unit conformance test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run

@@ -1,0 +1,42 @@
+#!/bin/bash
+# The VM test tier: one plain (pure cgroup v2) boot for Tests/vm/cgroupfs, Tests/vm/podman and
+# the conformance suite, then one boot with systemd as PID 1 for Tests/vm/systemd.
+# RUNTIME (default: this tree's release build) is the runtime under test; VM_PYTEST_ARGS are
+# passed to every pytest run (e.g. "-k memory"); VM_SKIP_CONFORMANCE=1 leaves the conformance
+# suite out of the plain boot. Exits non-zero if any batch failed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+repo=$PWD
+RUNTIME=${RUNTIME:-$repo/.build/release/swrun}
+[ -x "$RUNTIME" ] || { echo "$0: runtime $RUNTIME not built (make build)" >&2; exit 1; }
+
+scripts/vm/install.sh
+# The guest cannot write the host's root fs: prepare the busybox rootfs here, before boot.
+mkdir -p .build/vm
+bundles/make-rootfs.sh "$repo/.build/vm/rootfs" >/dev/null
+
+env=(env "RUNTIME=$RUNTIME" "VM_ROOTFS=$repo/.build/vm/rootfs" PYTHONDONTWRITEBYTECODE=1)
+pytest=(python3 -m pytest -q -p no:cacheprovider --durations=8 ${VM_PYTEST_ARGS:-})
+status=0
+
+plain=("${pytest[@]}" Tests/vm/cgroupfs Tests/vm/podman)
+if [ "${VM_SKIP_CONFORMANCE:-0}" != 1 ]; then
+    # Separate pytest sessions: each suite keeps its own conftest and summary.
+    guest="${plain[*]}; a=\$?; BUSYBOX=$repo/.build/vm/rootfs/bin/busybox ${pytest[*]} Tests/conformance; b=\$?; "
+    guest+='echo "[vm] cgroupfs+podman: $a, conformance: $b"; [ $a = 0 ] && [ $b = 0 ]'
+    cmd=(sh -c "$guest")
+else
+    cmd=("${plain[@]}")
+fi
+t0=$(date +%s)
+scripts/vm/run.sh --timeout 900 -- "${env[@]}" "${cmd[@]}" || status=1
+echo "[vm] plain batch: $(( $(date +%s) - t0 ))s" >&2
+
+if compgen -G "Tests/vm/systemd/test_*.py" >/dev/null; then
+    t0=$(date +%s)
+    scripts/vm/run.sh --systemd --timeout 900 -- "${env[@]}" "${pytest[@]}" Tests/vm/systemd || status=1
+    echo "[vm] systemd batch: $(( $(date +%s) - t0 ))s" >&2
+else
+    echo "[vm] Tests/vm/systemd has no tests: no systemd boot" >&2
+fi
+exit $status
