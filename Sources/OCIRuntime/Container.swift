@@ -18,9 +18,12 @@ public struct Container {
     var fifo: String { dir + "/" + StateStore.execFifo }
 
     /// created while the exec FIFO is there and init lives; running after start removed it;
-    /// stopped when init is gone (or the PID now belongs to another process).
+    /// stopped when init is gone (or the PID now belongs to another process). Before init
+    /// exists the record has no PID: creating while `create` still holds the lock, else a
+    /// create that died half-way, which is stopped (and deletable).
     public var status: ContainerStatus {
-        if record.pid <= 0 || !ProcStat.isAlive(record.pid, startTime: record.pidStartTime) { return .stopped }
+        if record.pid <= 0 { return store.isLocked(record.id) ? .creating : .stopped }
+        if !ProcStat.isAlive(record.pid, startTime: record.pidStartTime) { return .stopped }
         if Sys.exists(fifo) { return .created }
         if isFrozen() { return .paused }
         return .running
@@ -64,6 +67,12 @@ public struct Container {
 
     /// Signals every process in the container's cgroup.
     func signalAll(_ sig: Int32) {
+        // cgroup.kill (v2, Linux 5.14) kills atomically: no process forked during the walk of
+        // cgroup.procs survives.
+        if sig == SIGKILL, let dir = record.cgroupPaths.first(where: { Sys.exists($0 + "/cgroup.kill") }),
+           (try? Sys.writeFile(dir + "/cgroup.kill", "1", flags: 0)) != nil {
+            return
+        }
         for p in CgroupManagers.pids(paths: record.cgroupPaths) { kill(p, sig) }
     }
 

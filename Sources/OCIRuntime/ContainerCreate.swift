@@ -26,6 +26,13 @@ public struct CreateOptions: Sendable {
 public enum ContainerCreate {
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
 
+    /// runc's OWNER column: the name of the user who created the container.
+    static func userName() -> String {
+        let uid = geteuid()
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
+        return String(cString: name)
+    }
+
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
         let bundle = Sys.absolutePath(o.bundle)
@@ -56,7 +63,7 @@ public enum ContainerCreate {
             let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
-                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
+                created: Timestamp.now(), owner: Self.userName(), annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
             // Saved before anything exists on the host, so `delete --force` after a crash of
@@ -65,6 +72,7 @@ public enum ContainerCreate {
             undo.add { try? cgroup.destroy() }
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
+            if let r = spec.linux?.resources { try cgroup.apply(r) }
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
             let console = spec.process?.terminal == true

@@ -33,6 +33,15 @@ public struct StateStore: Sendable {
 
     /// An exclusive lock on the container's directory for the length of one command: two
     /// commands on one container never interleave (e.g. delete racing start).
+    /// Whether a command holds the container's lock right now (a create still under way).
+    func isLocked(_ id: String) -> Bool {
+        let fd = open(dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return false }
+        return errno == EWOULDBLOCK
+    }
+
     func lock(_ id: String) throws(RuntimeError) -> Int32 {
         let d = dir(id)
         let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

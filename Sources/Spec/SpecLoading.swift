@@ -81,3 +81,10 @@ extension Hooks {
         try Hooks(json: json, path: "hooks")
     }
 }
+
+extension LinuxResources {
+    /// `update -r FILE`: a linux.resources object on its own; errors name "resources.<field>".
+    public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> LinuxResources {
+        try LinuxResources(json: try JSONValue.parse(bytes), path: "resources")
+    }
+}

@@ -119,7 +119,8 @@ struct List: ParsableCommand {
         }
         switch format {
         case "json":
-            printOut(JSONValue.array(rows.map { $0.0.publicState(status: $0.1) }).serialized())
+            // runc prints Go's nil slice, `null`, when there is no container.
+            printOut(rows.isEmpty ? "null" : JSONValue.array(rows.map { $0.0.publicState(status: $0.1) }).serialized())
         case "table":
             printOut(Table.render(header: ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"],
                                   rows: rows.map { r, st in

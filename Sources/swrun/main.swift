@@ -14,7 +14,7 @@ struct Swrun: ParsableCommand {
         --log-format text|json, --debug, --systemd-cgroup.
         """,
         version: SwrunVersion.text,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self, Update.self, Events.self,
                       SpecCommand.self])
 }
 

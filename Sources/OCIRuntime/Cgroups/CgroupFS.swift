@@ -25,6 +25,20 @@ struct CgroupFS: CgroupManager {
         }
     }
 
+    /// The driver of an existing container, from the directories its record keeps.
+    init(existing paths: [String], hierarchies all: [CgroupHierarchy]) {
+        var hs: [CgroupHierarchy] = []
+        var ps: [String] = []
+        for p in paths {
+            if let h = all.first(where: { p == $0.mountPoint || p.hasPrefix($0.mountPoint + "/") }) {
+                hs.append(h)
+                ps.append(p)
+            }
+        }
+        self.hierarchies = hs
+        self.paths = ps
+    }
+
     func create() throws(RuntimeError) {
         for (h, path) in zip(hierarchies, paths) {
             try makeDirectory(path, cpuset: h.controllers.contains("cpuset"))
@@ -50,6 +64,52 @@ struct CgroupFS: CgroupManager {
                 }
             }
         }
+    }
+
+    /// Writes the limits: on v1 each file into the hierarchy of its controller; what no v1
+    /// hierarchy offers goes to the v2 tree when it has the controller (hugetlb on these
+    /// hybrid hosts), else it is skipped with a warning, so a config never fails only because
+    /// the host lacks a controller it does not use.
+    func apply(_ r: LinuxResources) throws(RuntimeError) {
+        let v2 = zip(hierarchies, paths).first { $0.0.isV2 }
+        let v1 = zip(hierarchies, paths).filter { !$0.0.isV2 }
+        var v2Plan = CgroupWritePlan()
+        if v1.isEmpty {
+            v2Plan = try CgroupV2Files.plan(for: r)
+        } else {
+            let plan = try CgroupV1Files.plan(for: r)
+            plan.warnings.forEach(Log.warn)
+            var unplaced = Set<String>()
+            for (h, dir) in v1 {
+                let mine = plan.only(controllers: Set(h.controllers))
+                if !mine.writes.isEmpty { try CgroupWriter.apply(mine, directory: dir) }
+            }
+            let v1Controllers = Set(v1.flatMap { $0.0.controllers })
+            for w in plan.writes where !v1Controllers.contains(w.controller) { unplaced.insert(w.controller) }
+            // `unified` is v2 by definition; it goes to the v2 tree even on hybrid hosts.
+            let full = try CgroupV2Files.plan(for: r)
+            let v2Available = v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
+            let toV2 = unplaced.filter { v2Available.contains($0) }
+            v2Plan.writes = full.writes.filter { toV2.contains($0.controller) || $0.jsonPath.contains(".unified[") }
+            for c in unplaced.subtracting(toV2).sorted() {
+                let fields = Set(plan.writes.filter { $0.controller == c }.map(\.jsonPath)).sorted()
+                Log.warn("\(fields.joined(separator: ", ")) not applied: this host has no \(c) cgroup controller")
+            }
+            if !v2Plan.writes.isEmpty && v2 == nil {
+                throw RuntimeError.config("linux.resources.unified", "needs cgroup v2, which this host does not mount")
+            }
+        }
+        if let (h, dir) = v2, !v2Plan.writes.isEmpty || v1.isEmpty {
+            v2Plan.warnings.forEach(Log.warn)
+            CgroupWriter.enableControllers(mountPoint: h.mountPoint, directory: dir)
+            try CgroupWriter.apply(v2Plan, directory: dir)
+        }
+    }
+
+    /// The controllers a v2 cgroup offers its children.
+    static func controllers(at directory: String) -> [String] {
+        ((try? Sys.readString(directory + "/cgroup.controllers")) ?? "")
+            .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
     func join(pid: Int32) throws(RuntimeError) {

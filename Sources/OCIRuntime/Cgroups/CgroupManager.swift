@@ -10,6 +10,8 @@ protocol CgroupManager {
     var paths: [String] { get }
     /// Creates the cgroup(s); nothing is written into them yet.
     func create() throws(RuntimeError)
+    /// Writes `linux.resources` into the cgroup(s); create and update both come here.
+    func apply(_ resources: LinuxResources) throws(RuntimeError)
     /// Moves a process into the cgroup(s).
     func join(pid: Int32) throws(RuntimeError)
     /// Removes the cgroup(s) once empty.
