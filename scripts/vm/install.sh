@@ -14,8 +14,8 @@ if [ -n "$missing" ]; then
     apt-get -o DPkg::Lock::Timeout=600 update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 $missing >/dev/null
 fi
-python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q --break-system-packages pytest \
-    || python3 -m pip install -q pytest
+python3 -c 'import pytest, pytest_timeout' 2>/dev/null || python3 -m pip install -q --break-system-packages pytest pytest-timeout \
+    || python3 -m pip install -q pytest pytest-timeout
 command -v vng >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages virtme-ng \
     || python3 -m pip install -q virtme-ng
 command -v vng >/dev/null 2>&1 || { echo "$0: vng not found after installing virtme-ng" >&2; exit 1; }

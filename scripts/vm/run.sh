@@ -70,6 +70,8 @@ stop_vm() {
 }
 cleanup() {
     stop_vm
+    # VM_KEEP_CONSOLE=FILE keeps the guest's console (kernel and systemd messages) for debugging.
+    [ -z "${VM_KEEP_CONSOLE:-}" ] || cp "$res/console" "$VM_KEEP_CONSOLE" 2>/dev/null || true
     [ -z "$tail_pid" ] || { kill "$tail_pid" 2>/dev/null || true; wait "$tail_pid" 2>/dev/null || true; }
     rm -rf "$res"
 }
