@@ -103,3 +103,13 @@ def rmdir_tree(top: Path):
 def require_pure_v2():
     if not pure_v2():
         pytest.skip("needs a pure cgroup v2 host: run through `make test-vm` (scripts/vm/run.sh)")
+
+
+def weight(shares: int) -> str:
+    """cpu.shares → cpu.weight. runc 1.1 maps linearly (1 + (shares - 2) * 9999 / 262142,
+    1024 → 39); current runc and crun, and swrun, fit a curve through both ends and the
+    default (1024 → 100): ceil(10^((l² + 125 l) / 612 - 7/34)), l = log2(shares). Worked values,
+    not the formula, so a wrong implementation of either fails."""
+    linear = {256: "10", 512: "20", 1024: "39"}
+    curve = {256: "35", 512: "59", 1024: "100"}
+    return (linear if harness.IS_RUNC else curve)[shares]

@@ -6,7 +6,7 @@ files from inside, through a cgroup namespace and a cgroup mount."""
 
 import pytest
 
-from vmlib import CGROOT, host_dir, read, require_pure_v2, with_cgroup_view
+from vmlib import CGROOT, host_dir, read, require_pure_v2, weight, with_cgroup_view
 
 MiB = 1 << 20
 
@@ -60,11 +60,10 @@ CASES = [
      {"memory.swap.max": "0"}),
     ("memory-swap-unlimited", {"memory": {"limit": 64 * MiB, "swap": -1}},
      {"memory.max": "67108864", "memory.swap.max": "max"}),
-    # cpu.weight = 1 + ((shares - 2) * 9999) / 262142
-    ("cpu-shares-default", {"cpu": {"shares": 1024}}, {"cpu.weight": "39"}),
+    ("cpu-shares-default", {"cpu": {"shares": 1024}}, {"cpu.weight": weight(1024)}),
     ("cpu-shares-min", {"cpu": {"shares": 2}}, {"cpu.weight": "1"}),
     ("cpu-shares-max", {"cpu": {"shares": 262144}}, {"cpu.weight": "10000"}),
-    ("cpu-shares-512", {"cpu": {"shares": 512}}, {"cpu.weight": "20"}),
+    ("cpu-shares-512", {"cpu": {"shares": 512}}, {"cpu.weight": weight(512)}),
     ("cpu-quota-period", {"cpu": {"quota": 50000, "period": 100000}}, {"cpu.max": "50000 100000"}),
     ("cpu-quota-other-period", {"cpu": {"quota": 20000, "period": 50000}}, {"cpu.max": "20000 50000"}),
     ("cpu-quota-only", {"cpu": {"quota": 30000}}, {"cpu.max": "30000 100000"}),

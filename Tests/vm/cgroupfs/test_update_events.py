@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from vmlib import host_dir, keyed, read, require_pure_v2
+from vmlib import host_dir, keyed, read, require_pure_v2, weight
 
 MiB = 1 << 20
 
@@ -37,7 +37,7 @@ def test_update_flags(h):
             "--cpu-quota", "30000", "--cpu-period", "60000", ctid))
     assert read(d / "memory.max") == str(128 * MiB)
     assert read(d / "pids.max") == "20"
-    assert read(d / "cpu.weight") == "10"  # 1 + (256 - 2) * 9999 / 262142
+    assert read(d / "cpu.weight") == weight(256)
     assert read(d / "cpu.max") == "30000 60000"
 
 
