@@ -22,6 +22,28 @@
 #include <unistd.h>
 
 pid_t sw_fork(void) { return fork(); }
+
+pid_t sw_fork_into_cgroup(int cgroup_fd, int *placed) {
+    /* clone3(CLONE_INTO_CGROUP): the child starts life in the container's v2 cgroup. Without
+       CLONE_VM it is a fork; swrun is single-threaded here (Fork.ensureSingleThreaded), so no
+       lock glibc's fork handlers would reset is held. */
+    struct {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+                 set_tid, set_tid_size, cgroup;
+    } args;
+    memset(&args, 0, sizeof args);
+    args.flags = 0x200000000ULL; /* CLONE_INTO_CGROUP */
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    long pid = syscall(SYS_clone3, &args, sizeof args);
+    if (pid >= 0) {
+        *placed = 1;
+        return (pid_t)pid;
+    }
+    /* Kernels before 5.7, or a cgroup that cannot take it: fork, and the caller joins. */
+    *placed = 0;
+    return fork();
+}
 int sw_unshare(int flags) { return unshare(flags); }
 int sw_setns(int fd, int nstype) { return setns(fd, nstype); }
 

@@ -9,6 +9,8 @@ public struct CreateOptions: Sendable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?
+    /// An already connected console socket (`run` in the foreground proxies the pty itself).
+    public var consoleSocketFd: Int32?
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFds = 0
@@ -36,7 +38,7 @@ public enum ContainerCreate {
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
         let bundle = Sys.absolutePath(o.bundle)
-        let spec = try Spec.load(bundle: bundle)
+        var spec = try Spec.load(bundle: bundle)
         try RuntimeChecks.validate(spec, options: o)
         let rootfs = spec.root!.path.hasPrefix("/") ? Sys.clean(spec.root!.path) : Sys.clean(bundle + "/" + spec.root!.path)
         let plan = try NamespacePlan.make(spec)
@@ -46,6 +48,8 @@ public enum ContainerCreate {
         var undo = Undo()
         undo.add { store.remove(o.id) }
         do throws(RuntimeError) {
+            try NotifySocket.prepare(&spec, stateDir: dir)
+            let listenFds = SocketActivation.pass(&spec)
             let lockFd = try store.lock(o.id)
             defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
@@ -73,23 +77,33 @@ public enum ContainerCreate {
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
             try cgroup.create()
             if let r = spec.linux?.resources { try cgroup.apply(r) }
+            // Always: without rules runc's default allowlist still applies.
+            try cgroup.applyDevices(DeviceRules.effective(spec: spec))
 
             let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? []
-            let console = spec.process?.terminal == true
-                ? try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) } : nil
+            var console: Int32?
+            if spec.process?.terminal == true {
+                if let fd = o.consoleSocketFd { console = dup(fd) }
+                else if let p = o.consoleSocket { console = try ConsoleSocket.connect(p) }
+            }
             defer { if let console { close(console) } }
             let (parentEnd, childEnd) = try SyncChannel.pair()
             defer { parentEnd.close() }
             let ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
-                fifoFd: fifoFd, channel: childEnd, preserveFds: o.preserveFds, noPivot: o.noPivot,
+                fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             try Fork.ensureSingleThreaded()
-            let stage1 = sw_fork()
+            // Born in the container's v2 cgroup where clone3 can do it; v1 hierarchies are joined below.
+            let v2Dir = (cgroup as? CgroupFS)?.v2Directory
+            let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
+            var placed: Int32 = 0
+            let stage1 = cgroupFd >= 0 ? sw_fork_into_cgroup(cgroupFd, &placed) : sw_fork()
+            if cgroupFd >= 0 { close(cgroupFd) }
             if stage1 < 0 {
                 let e = errno
                 childEnd.close()
@@ -108,8 +122,28 @@ public enum ContainerCreate {
                 waitpid(stage1, &st, 0)
                 if initPid > 0 { waitpid(initPid, &st, 0) }
             }
-            try cgroup.join(pid: stage1)
+            if placed != 0, let fs = cgroup as? CgroupFS {
+                try fs.join(pid: stage1, skipping: v2Dir)
+            } else {
+                try cgroup.join(pid: stage1)
+            }
             try parentEnd.send(.proceed)
+            // Stage 1 reports the init's PID and stage 2 reports its progress on the same socket,
+            // from two processes: "ready" (or runHooks) can overtake the PID, so both wait for it.
+            // Without the PID a failure could not kill an init already blocked on the FIFO.
+            func awaitInitPid() throws(RuntimeError) {
+                while initPid <= 0 {
+                    guard let next = try parentEnd.receive() else {
+                        throw RuntimeError("container init exited before it was ready")
+                    }
+                    switch next {
+                    case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
+                    case .warning(let w): Log.warn(w)
+                    case .failure(let e): throw e
+                    default: throw RuntimeError("unexpected message from the container init")
+                    }
+                }
+            }
             loop: while true {
                 guard let m = try parentEnd.receive() else {
                     throw RuntimeError("container init exited before it was ready")
@@ -124,19 +158,12 @@ public enum ContainerCreate {
                     waitpid(stage1, &st, 0)
                 case .warning(let w): Log.warn(w)
                 case .runHooks:
-                    while initPid <= 0 {
-                        guard let next = try parentEnd.receive() else {
-                            throw RuntimeError("container init exited before it was ready")
-                        }
-                        switch next {
-                        case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
-                        case .failure(let e): throw e
-                        default: throw RuntimeError("unexpected message from the container init")
-                        }
-                    }
+                    try awaitInitPid()
                     try LifecycleHooks.runtimePhases(spec: spec, id: o.id, bundle: bundle, pid: initPid)
                     try parentEnd.send(.hooksDone(initPid))
-                case .ready: break loop
+                case .ready:
+                    try awaitInitPid()
+                    break loop
                 case .failure(let e): throw e
                 case .proceed, .idsMapped, .hooksDone: throw RuntimeError("unexpected message from the container init")
                 }
@@ -176,7 +203,8 @@ enum RuntimeChecks {
     static func validate(_ spec: Spec, options: CreateOptions) throws(RuntimeError) {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
-        if process.terminal == true && options.consoleSocket == nil {
+        try DeviceRules.validate(spec: spec)
+        if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }
     }

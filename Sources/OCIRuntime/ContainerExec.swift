@@ -53,10 +53,14 @@ public enum ContainerExec {
             }
             plan.joins.append(NamespacePlan.Join(type: type, flag: NamespacePlan.flags[type]!, fd: fd, path: theirs))
         }
-        if o.process.terminal == true && o.consoleSocket == nil {
-            throw RuntimeError.config("process.terminal", "a terminal needs --console-socket")
+        if o.process.terminal == true && o.consoleSocket == nil && o.detach {
+            throw RuntimeError.config("process.terminal", "a detached process with a terminal needs --console-socket")
         }
-        let console = try o.consoleSocket.map { (p) throws(RuntimeError) in try ConsoleSocket.connect(p) }
+        // In the foreground without a console socket swrun holds the pty itself.
+        let proxy = o.process.terminal == true && o.consoleSocket == nil ? try TerminalProxy() : nil
+        var console: Int32?
+        if let proxy { console = dup(proxy.theirs) }
+        else if let p = o.consoleSocket { console = try ConsoleSocket.connect(p) }
         defer { if let console { close(console) } }
 
         let sigfd = o.detach ? -1 : ContainerRun.forwarded.withUnsafeBufferPointer { sw_block_signals_fd($0.baseAddress, Int32($0.count)) }
@@ -101,7 +105,11 @@ public enum ContainerExec {
         }
         if let pf = o.pidFile { try ContainerCreate.writePidFile(pf, pid) }
         if o.detach { return 0 }
-        return ContainerRun.wait(for: pid, sigfd: sigfd)
+        if let proxy, try !proxy.receiveMaster() {
+            throw RuntimeError("the exec'd process did not send its terminal")
+        }
+        defer { proxy?.restoreTerminal() }
+        return ContainerRun.wait(for: pid, sigfd: sigfd, terminal: proxy)
     }
 }
 

@@ -7,16 +7,30 @@ import Spec
 public enum ContainerStart {
     public static func run(store: StateStore, id: String) throws(RuntimeError) {
         let c = try Container(store: store, id: id)
-        let lockFd = try store.lock(id)
-        defer { close(lockFd) }
+        var lockFd = try store.lock(id)
+        defer { if lockFd >= 0 { close(lockFd) } }
         switch c.status {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
         case .running, .paused: throw RuntimeError("cannot start an already running container")
         case .creating: throw RuntimeError("cannot start a container that is still being created")
         }
+        let notify = try NotifySocket.listen(stateDir: c.dir)
         try release(c)
         LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
+        if let notify {
+            // Other commands (kill, state) must not wait for the container's readiness.
+            close(lockFd)
+            lockFd = -1
+            try forwardReady(c, notify)
+        }
+    }
+
+    /// With NOTIFY_SOCKET, `start` returns once the container said READY=1 (runc's contract:
+    /// podman's --sdnotify=container waits on it).
+    static func forwardReady(_ c: Container, _ fd: Int32) throws(RuntimeError) {
+        let r = c.record
+        try NotifySocket.forwardReady(from: fd, pid: r.pid) { ProcStat.isAlive(r.pid, startTime: r.pidStartTime) }
     }
 
     /// Non-blocking open plus poll: a blocking open would hang forever if init died.

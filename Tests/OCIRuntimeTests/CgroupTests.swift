@@ -126,8 +126,11 @@ final class CgroupTests: XCTestCase {
                                   "/sys/fs/cgroup/unified/pods/c1"])
         let v2 = CgroupHierarchies.parse(mountinfo: Self.v2Mountinfo,
                                          procCgroup: CgroupHierarchies.parseProcCgroup(Self.v2ProcCgroup))
+        // A session scope has processes and cannot delegate: its parent slice takes the container.
         XCTAssertEqual(try CgroupFS(hierarchies: v2, cgroupsPath: "x", id: "c").paths,
-                       ["/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/x"])
+                       ["/sys/fs/cgroup/user.slice/user-1000.slice/x"])
+        XCTAssertEqual(try CgroupFS(hierarchies: v2, cgroupsPath: nil, id: "c").paths,
+                       ["/sys/fs/cgroup/user.slice/user-1000.slice/c"])
     }
 
     func testCgroupFSRejectsDotDot() {

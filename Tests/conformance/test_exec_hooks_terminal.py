@@ -227,3 +227,33 @@ def test_terminal_without_console_socket_fails_create(h):
     cfg["process"]["terminal"] = True
     ctid, r = h.create(cfg)
     assert r.rc == 1, r
+
+
+# runc also proxies, but insists on a controlling terminal of its own (/dev/tty), which a
+# test process does not have; swrun proxies for any stdio.
+@pytest.mark.swrun_only
+def test_run_terminal_foreground_proxies_the_pty(h):
+    """`run` with a terminal and no console socket: the runtime holds the pty and copies
+    between it and its own stdio, and still returns the process's exit status."""
+    cfg = h.config(["sh", "-c", "tty; stty size; read x; echo got:$x; exit 3"])
+    cfg["process"]["terminal"] = True
+    cfg["process"]["consoleSize"] = {"height": 21, "width": 77}
+    ctid = h.new_id()
+    p = subprocess.run(h.cmd("run", "--bundle", h.bundle(cfg), ctid), input=b"hello\n",
+                       capture_output=True, timeout=30)
+    out = p.stdout.decode(errors="replace")
+    assert p.returncode == 3, (p.returncode, out, p.stderr)
+    assert "/dev/pts/" in out and "21 77" in out and "got:hello" in out, out
+    assert h.state(ctid).rc == 1
+
+
+@pytest.mark.swrun_only
+def test_exec_tty_foreground_proxies_the_pty(h):
+    ctid, r = h.create(h.config(["sleep", "30"]))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    p = subprocess.run(h.cmd("exec", "-t", ctid, "sh", "-c", "tty; exit 4"), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=30)
+    out = p.stdout.decode(errors="replace")
+    assert p.returncode == 4, (p.returncode, out, p.stderr)
+    assert "/dev/pts/" in out, out

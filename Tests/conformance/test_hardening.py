@@ -44,6 +44,24 @@ def test_preserve_fds(h):
     assert p.stdout == "through\n"
 
 
+def test_listen_fds_socket_activation(h):
+    """LISTEN_FDS=N given to the runtime: fds 3..3+N-1 reach the container, before the
+    --preserve-fds ones, and the container sees LISTEN_FDS=N and LISTEN_PID=1 (runc's rule)."""
+    a, b_ = h.workdir / "activation", h.workdir / "preserved"
+    a.write_text("socket\n")
+    b_.write_text("extra\n")
+    b = h.bundle(h.config(["sh", "-c", "cat <&3; cat <&4; echo $LISTEN_FDS $LISTEN_PID"]))
+    ctid = h.new_id()
+    # As sd_listen_fds() wants: LISTEN_PID is the runtime's own PID (the shell execs it).
+    env = dict(os.environ, LISTEN_FDS="1")
+    p = subprocess.run(["sh", "-c", 'f=$1; shift; LISTEN_PID=$$ exec "$@" 3<"$0" 4<"$f"', str(a), str(b_),
+                        *h.cmd("run", "--preserve-fds", "1", "--bundle", b, ctid)],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                       timeout=CMD_TIMEOUT)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "socket\nextra\n1 1\n", p.stdout
+
+
 def test_exe_is_the_container_binary(h):
     r = h.sh("readlink /proc/self/exe; readlink /proc/1/exe; cat /proc/1/cmdline | tr '\\0' ' '")
     assert r.rc == 0, r

@@ -17,10 +17,13 @@ struct CgroupFS: CgroupManager {
         }
         self.hierarchies = hierarchies
         self.paths = hierarchies.map { h in
+            // A v2 ".scope" (a systemd session) already holds processes, so it cannot delegate
+            // controllers to a child: its parent is used instead, as runc does.
+            let own = h.isV2 && h.ownPath.hasSuffix(".scope") ? Sys.dirname(of: h.ownPath) : h.ownPath
             let cgPath: String
             if requested.hasPrefix("/") { cgPath = requested }
-            else if requested.isEmpty { cgPath = h.ownPath + "/" + id }
-            else { cgPath = h.ownPath + "/" + requested }
+            else if requested.isEmpty { cgPath = own + "/" + id }
+            else { cgPath = own + "/" + requested }
             return h.directory(for: Sys.clean(cgPath))
         }
     }
@@ -106,14 +109,30 @@ struct CgroupFS: CgroupManager {
         }
     }
 
+    /// The v1 devices hierarchy where there is one (hybrid hosts need nothing more), else the
+    /// v2 cgroup's BPF filter.
+    func applyDevices(_ rules: [LinuxDeviceCgroup]) throws(RuntimeError) {
+        if let (_, dir) = zip(hierarchies, paths).first(where: { $0.0.controllers.contains("devices") }) {
+            try DeviceRules.applyV1(directory: dir, rules: rules)
+        } else if let (_, dir) = zip(hierarchies, paths).first(where: { $0.0.isV2 }) {
+            try DeviceFilter.apply(cgroupDirectory: dir, rules: rules)
+        }
+    }
+
     /// The controllers a v2 cgroup offers its children.
     static func controllers(at directory: String) -> [String] {
         ((try? Sys.readString(directory + "/cgroup.controllers")) ?? "")
             .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
     }
 
-    func join(pid: Int32) throws(RuntimeError) {
-        for path in paths {
+    /// The container's directory in the v2 hierarchy, if the host has one.
+    var v2Directory: String? { zip(hierarchies, paths).first { $0.0.isV2 }?.1 }
+
+    func join(pid: Int32) throws(RuntimeError) { try join(pid: pid, skipping: nil) }
+
+    /// `skipping`: a directory the process already is in (clone3 CLONE_INTO_CGROUP).
+    func join(pid: Int32, skipping: String?) throws(RuntimeError) {
+        for path in paths where path != skipping {
             try Sys.writeFile(path + "/cgroup.procs", String(pid), flags: 0)
         }
     }

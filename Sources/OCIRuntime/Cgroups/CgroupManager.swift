@@ -12,6 +12,8 @@ protocol CgroupManager {
     func create() throws(RuntimeError)
     /// Writes `linux.resources` into the cgroup(s); create and update both come here.
     func apply(_ resources: LinuxResources) throws(RuntimeError)
+    /// The device allowlist (DeviceRules.effective): devices.allow/deny on v1, a BPF program on v2.
+    func applyDevices(_ rules: [LinuxDeviceCgroup]) throws(RuntimeError)
     /// Moves a process into the cgroup(s).
     func join(pid: Int32) throws(RuntimeError)
     /// Removes the cgroup(s) once empty.

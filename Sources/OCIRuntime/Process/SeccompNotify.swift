@@ -73,31 +73,9 @@ struct SeccompListener {
     /// A stream socket like runc's (a SOCK_SEQPACKET listener is accepted too).
     static func connect(_ path: String) throws(RuntimeError) -> Int32 {
         let jsonPath = "linux.seccomp.listenerPath"
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw RuntimeError.config(jsonPath, "\"\(path)\" is too long for a unix socket path (at most 107 bytes)")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        var lastErrno: Int32 = 0
-        for type in [Int32(SOCK_STREAM.rawValue), Int32(SOCK_SEQPACKET.rawValue)] {
-            let fd = try Sys.check("socket", "create a unix socket", jsonPath: jsonPath) {
-                socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
-            }
-            let rc = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            }
-            if rc == 0 { return fd }
-            lastErrno = errno
-            close(fd)
-            if lastErrno != EPROTOTYPE { break }
-        }
-        throw RuntimeError.sys("connect", "connect to the seccomp listener \(path)", errno: lastErrno, jsonPath: jsonPath)
+        let stream = try UnixSocket.connect(path, type: SOCK_STREAM, what: "the seccomp listener", jsonPath: jsonPath)
+        guard case .failure(let e) = stream, e.errno == EPROTOTYPE else { return try stream.get() }
+        return try UnixSocket.connect(path, type: SOCK_SEQPACKET, what: "the seccomp listener", jsonPath: jsonPath).get()
     }
 
     func send(_ notifyFd: Int32) throws(RuntimeError) {

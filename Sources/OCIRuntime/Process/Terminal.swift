@@ -46,30 +46,6 @@ enum Terminal {
 /// before fork (after pivot_root the path is out of reach).
 enum ConsoleSocket {
     static func connect(_ path: String) throws(RuntimeError) -> Int32 {
-        let fd = try Sys.check("socket", "create the console socket") {
-            socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let cap = MemoryLayout.size(ofValue: addr.sun_path) - 1
-        guard bytes.count <= cap else {
-            close(fd)
-            throw RuntimeError("console socket path \(path) is longer than \(cap) bytes")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if rc != 0 {
-            let e = errno
-            close(fd)
-            throw RuntimeError.sys("connect", "connect to the console socket \(path)", errno: e)
-        }
-        return fd
+        try UnixSocket.connect(path, type: SOCK_STREAM, what: "the console socket").get()
     }
 }

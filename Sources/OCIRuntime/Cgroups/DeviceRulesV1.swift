@@ -1,0 +1,121 @@
+import Spec
+
+extension DeviceRules {
+    /// Brings a v1 devices cgroup directory to the state the rules describe. Safe on a cgroup
+    /// that already has rules (update): when both states are allowlists only the differences
+    /// are written, allows first, so a running container never loses a device it keeps.
+    /// Otherwise the cgroup is reset with "a" and its exceptions written after it.
+    public static func applyV1(directory: String, rules: [LinuxDeviceCgroup]) throws(RuntimeError) {
+        let target = try V1DeviceState(rules: try DeviceRule.parse(rules))
+        let listPath = directory + "/devices.list"
+        let current = V1DeviceState(list: try Sys.readString(listPath))
+        for (file, line) in v1Writes(from: current, to: target) {
+            try Sys.writeFile(directory + "/" + file, line, flags: 0)
+        }
+        // The kernel refuses (EPERM) what the parent cgroup denies, but check the result as a
+        // whole: a container must never run with more devices than its config grants.
+        let after = V1DeviceState(list: try Sys.readString(listPath))
+        if after.defaultAllow != target.defaultAllow || (!target.defaultAllow && after.exceptions != target.exceptions) {
+            throw RuntimeError("the devices cgroup \(directory) does not hold the configured rules after writing them",
+                               jsonPath: "linux.resources.devices")
+        }
+    }
+
+    /// The (file, line) writes that turn `current` into `target`, in order.
+    static func v1Writes(from current: V1DeviceState, to target: V1DeviceState) -> [(String, String)] {
+        if !target.defaultAllow && !current.defaultAllow {
+            var writes: [(String, String)] = []
+            for key in target.order {
+                let missing = target.exceptions[key]! & ~(current.exceptions[key] ?? 0)
+                if missing != 0 { writes.append(("devices.allow", key.rule(allow: true, access: missing).v1Line)) }
+            }
+            for key in current.order {
+                let extra = current.exceptions[key]! & ~(target.exceptions[key] ?? 0)
+                if extra != 0 { writes.append(("devices.deny", key.rule(allow: false, access: extra).v1Line)) }
+            }
+            return writes
+        }
+        // Exceptions of an allow-all cgroup are not listed, so they cannot be diffed.
+        var writes = [(target.defaultAllow ? "devices.allow" : "devices.deny", "a")]
+        let file = target.defaultAllow ? "devices.deny" : "devices.allow"
+        for key in target.order {
+            writes.append((file, key.rule(allow: !target.defaultAllow, access: target.exceptions[key]!).v1Line))
+        }
+        return writes
+    }
+}
+
+/// A v1 devices cgroup as the kernel keeps it: a default (allow-all or deny-all) and a list of
+/// exceptions, each for one exact (type, major, minor) with wildcards as written. A rule with
+/// the default's sign removes access from the exception with exactly its key; one with the
+/// other sign adds access to it.
+struct V1DeviceState: Equatable {
+    struct Key: Hashable {
+        var type: Character
+        var major: UInt32?
+        var minor: UInt32?
+
+        func rule(allow: Bool, access: UInt8) -> DeviceRule {
+            DeviceRule(allow: allow, type: type, major: major, minor: minor, access: access)
+        }
+    }
+
+    var defaultAllow = false
+    var exceptions: [Key: UInt8] = [:]
+    /// Exceptions in the order they were first added (the order the kernel lists them in).
+    var order: [Key] = []
+
+    static func == (a: V1DeviceState, b: V1DeviceState) -> Bool {
+        a.defaultAllow == b.defaultAllow && a.exceptions == b.exceptions
+    }
+
+    /// The state the rules produce, starting from deny-all as runc does.
+    init(rules: [DeviceRule]) throws(RuntimeError) {
+        for r in rules { try apply(r) }
+    }
+
+    /// devices.list: "a *:* rwm" alone in an allow-all cgroup (its exceptions are not shown),
+    /// the allowed exceptions otherwise.
+    init(list: String) {
+        for line in list.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count == 3, let t = f[0].first else { continue }
+            if t == "a" { defaultAllow = true; exceptions = [:]; order = []; return }
+            let mm = f[1].split(separator: ":", omittingEmptySubsequences: false)
+            guard mm.count == 2 else { continue }
+            var access: UInt8 = 0
+            for ch in f[2] {
+                access |= ch == "r" ? DeviceRule.read : ch == "w" ? DeviceRule.write : ch == "m" ? DeviceRule.mknod : 0
+            }
+            add(Key(type: t, major: UInt32(mm[0]), minor: UInt32(mm[1])), access)
+        }
+    }
+
+    private mutating func add(_ key: Key, _ access: UInt8) {
+        if exceptions[key] == nil { order.append(key) }
+        exceptions[key, default: 0] |= access
+    }
+
+    mutating func apply(_ r: DeviceRule) throws(RuntimeError) {
+        guard let type = r.type else {
+            defaultAllow = r.allow; exceptions = [:]; order = []
+            return
+        }
+        let key = Key(type: type, major: r.major, minor: r.minor)
+        if r.allow != defaultAllow { add(key, r.access); return }
+        // The kernel only subtracts from the exception with this exact key and ignores a wider
+        // one silently; refuse instead of pretending the rule took effect (as runc does).
+        for wider in [Key(type: type, major: nil, minor: r.minor), Key(type: type, major: r.major, minor: nil),
+                      Key(type: type, major: nil, minor: nil)] where wider != key {
+            if let acc = exceptions[wider], acc & r.access != 0 {
+                throw RuntimeError.config("linux.resources.devices",
+                    "rule \"\(r.v1Line)\" (\(r.allow ? "allow" : "deny")) cannot be applied by the v1 devices cgroup: "
+                    + "it would punch a hole in the wider rule \"\(wider.rule(allow: !r.allow, access: acc).v1Line)\"")
+            }
+        }
+        if let acc = exceptions[key] {
+            let left = acc & ~r.access
+            if left == 0 { exceptions[key] = nil; order.removeAll { $0 == key } } else { exceptions[key] = left }
+        }
+    }
+}
