@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance engines-deps test-engines bench clean
+.PHONY: deps build demo test unit conformance engines-deps test-engines test-vm bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -28,7 +28,12 @@ engines-deps:
 test-engines: build engines-deps
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/engines
 
-test: unit conformance test-engines
+# Pure cgroup v2 (and systemd as PID 1) in a TCG VM: see scripts/vm/test-vm.sh.
+test-vm: build
+	RUNTIME=$(CURDIR)/$(SWRUN) scripts/vm/test-vm.sh
+
+# In this order (without -j): the fast tiers first, the VM last.
+test: unit conformance test-engines test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
