@@ -104,6 +104,10 @@ if [ $systemd = 1 ]; then
     sd="systemd.unified_cgroup_hierarchy=1 systemd.wants=basic.target systemd.run=$res/wrapper.sh"
     sd="$sd systemd.run_success_action=poweroff systemd.run_failure_action=poweroff"
     sd="$sd systemd.mask=systemd-timesyncd.service systemd.mask=podman.socket"
+    # Units of the host's packages that only fail in the guest, ~10 s of emulated CPU each.
+    sd="$sd systemd.mask=podman.service systemd.mask=podman-auto-update.service"
+    sd="$sd systemd.mask=podman-restart.service systemd.mask=docker.socket systemd.mask=docker.service"
+    sd="$sd systemd.mask=containerd.service"
     args+=(--systemd --append "container= cgroup_no_v1=all \"SYSTEMD_PROC_CMDLINE=$sd\"")
 else
     args+=(--append "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" --exec "$res/wrapper.sh")
