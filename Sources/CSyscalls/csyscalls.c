@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 pid_t sw_fork(void) { return fork(); }
+pid_t sw_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
 pid_t sw_fork_into_cgroup(int cgroup_fd, int *placed) {
     /* clone3(CLONE_INTO_CGROUP): the child starts life in the container's v2 cgroup. Without

@@ -13,6 +13,8 @@ struct MountOptions: Equatable {
     var data: [String] = []
     var bind = false
     var recursive = false
+    /// runc's `tmpcopyup`: the new tmpfs starts with the contents of the directory it covers.
+    var copyUp = false
 
     static let MS_RDONLY: UInt = 1, MS_NOSUID: UInt = 2, MS_NODEV: UInt = 4, MS_NOEXEC: UInt = 8
     static let MS_SYNCHRONOUS: UInt = 16, MS_REMOUNT: UInt = 32, MS_MANDLOCK: UInt = 64
@@ -49,6 +51,7 @@ struct MountOptions: Equatable {
         for opt in options ?? [] {
             if opt == "bind" { o.bind = true; continue }
             if opt == "rbind" { o.bind = true; o.recursive = true; continue }
+            if opt == "tmpcopyup" { o.copyUp = true; continue }
             if let (set, flag) = table[opt] {
                 if set { o.flags |= flag; o.clearFlags &= ~flag } else { o.flags &= ~flag; o.clearFlags |= flag }
                 continue

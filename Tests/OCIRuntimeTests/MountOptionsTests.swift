@@ -77,4 +77,11 @@ final class MountOptionsTests: XCTestCase {
         XCTAssertEqual(M.MS_RELATIME, 2097152)
         XCTAssertEqual(M.MS_STRICTATIME, 16777216)
     }
+
+    func testTmpcopyupIsOursNotTheFilesystems() {
+        let o = MountOptions.parse(["rw", "nosuid", "tmpcopyup", "size=64k"])
+        XCTAssertTrue(o.copyUp)
+        XCTAssertEqual(o.data, ["size=64k"])
+        XCTAssertFalse(MountOptions.parse(["rw"]).copyUp)
+    }
 }

@@ -663,3 +663,25 @@ def test_rootfs_propagation_invalid_rejected(h):
     ctid = h.new_id()
     r = h.run(cfg, ctid=ctid)
     assert r.rc == 1, r
+
+
+def test_tmpfs_tmpcopyup(h):
+    """runc's `tmpcopyup` (podman's /tmp, /run of systemd containers): the tmpfs starts with a
+    copy of the directory it covers: files, subdirectories, symlinks, modes."""
+    rootfs = h.rootfs_copy()
+    d = rootfs / "seed"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.txt").write_text("alpha\n")
+    (d / "sub" / "b.txt").write_text("beta\n")
+    os.chmod(d / "a.txt", 0o640)
+    os.symlink("a.txt", d / "link")
+    cfg = h.config(["sh", "-c", "cat /seed/a.txt /seed/sub/b.txt /seed/link; stat -c %a /seed/a.txt; "
+                    "readlink /seed/link; grep ' /seed ' /proc/self/mountinfo | grep -c tmpfs; "
+                    "echo new > /seed/c && cat /seed/c"])
+    cfg["root"] = {"path": str(rootfs), "readonly": True}
+    cfg["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]})
+    out = ok(h.run(cfg))
+    assert out.split("\n")[:8] == ["alpha", "beta", "alpha", "640", "a.txt", "1", "new", ""], out
+    # The copy went to the tmpfs: the rootfs itself is untouched.
+    assert not (d / "c").exists()

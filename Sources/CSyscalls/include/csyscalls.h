@@ -9,6 +9,7 @@
 
 // Process creation. fork() is not importable into Swift; single-threaded callers only.
 pid_t sw_fork(void);
+pid_t sw_gettid(void);
 /* fork, started in the v2 cgroup of cgroup_fd when the kernel can (*placed = 1). */
 pid_t sw_fork_into_cgroup(int cgroup_fd, int *placed);
 int sw_unshare(int flags);

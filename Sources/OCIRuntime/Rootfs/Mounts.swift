@@ -85,6 +85,12 @@ struct Mounter {
                     throw RuntimeError.sys("mount", what, errno: e, jsonPath: jsonPath)
                 }
             }
+            if opts.copyUp && type == "tmpfs" && existed >= 0 {
+                // `target` still names the covered directory; the mount is reached afresh.
+                try withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
+                    try CopyUp.copy(covered: target, into: p, jsonPath: jsonPath)
+                }
+            }
         }
         if !opts.propagation.isEmpty {
             try withMounted(m.destination, jsonPath: jsonPath) { (path) throws(RuntimeError) in
