@@ -4,16 +4,7 @@
 # (virtme-ng) to boot it over the host's root fs, and what the tests run inside the guest
 # (podman, runc, busybox-static for the rootfs, pytest). Fast when everything is already there.
 set -eu
-PKGS="qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static"
-missing=""
-for p in $PKGS; do
-    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    # Another apt user may hold the lock: wait for it instead of failing.
-    apt-get -o DPkg::Lock::Timeout=600 update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 $missing >/dev/null
-fi
+"$(dirname "$0")/../apt-install.sh" qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static
 python3 -c 'import pytest, pytest_timeout' 2>/dev/null || python3 -m pip install -q --break-system-packages pytest pytest-timeout \
     || python3 -m pip install -q pytest pytest-timeout
 command -v vng >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages virtme-ng \

@@ -91,7 +91,8 @@ struct CgroupFS: CgroupManager {
             for w in plan.writes where !v1Controllers.contains(w.controller) { unplaced.insert(w.controller) }
             // `unified` is v2 by definition; it goes to the v2 tree even on hybrid hosts.
             let full = try CgroupV2Files.plan(for: r)
-            let v2Available = v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
+            // Read only when needed: most configs have nothing v1 cannot take.
+            let v2Available = unplaced.isEmpty ? [] : v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
             let toV2 = unplaced.filter { v2Available.contains($0) }
             v2Plan.writes = full.writes.filter { toV2.contains($0.controller) || $0.jsonPath.contains(".unified[") }
             for c in unplaced.subtracting(toV2).sorted() {
