@@ -81,7 +81,6 @@ public enum ContainerCreate {
             // Always: without rules runc's default allowlist still applies.
             try cgroup.applyDevices(DeviceRules.effective(spec: spec))
 
-            let hierarchies = (cgroup as? CgroupFS)?.hierarchies ?? (cgroup as? SystemdCgroup)?.hierarchies ?? []
             var console: Int32?
             if spec.process?.terminal == true {
                 if let fd = o.consoleSocketFd { console = dup(fd) }
@@ -92,7 +91,7 @@ public enum ContainerCreate {
             defer { parentEnd.close() }
             let ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
-                cgroupMount: CgroupMountPlan(hierarchies: hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
+                cgroupMount: CgroupMountPlan(hierarchies: cgroup.hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
                 fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
 

@@ -8,6 +8,8 @@ import Spec
 protocol CgroupManager {
     /// Every directory the container lives in, outermost hierarchy first.
     var paths: [String] { get }
+    /// The host's hierarchies the paths live in (the container's cgroup mount shows them).
+    var hierarchies: [CgroupHierarchy] { get }
     /// Creates the cgroup(s); nothing is written into them yet.
     func create() throws(RuntimeError)
     /// Writes `linux.resources` into the cgroup(s); create and update both come here.
