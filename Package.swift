@@ -3,6 +3,15 @@ import PackageDescription
 
 // Start-up matters (engines call the runtime thousands of times a day): no target links full
 // Foundation, and the release binary is built with --static-swift-stdlib (see README, bench/).
+// The release link also drops what the dynamic loader would otherwise do at every start
+// (measured in bench/README.md, "Start-up"): a non-PIE executable has no relative relocations
+// to apply (38k of them, each dirtying a page), and libstdc++/libgcc_s linked statically are
+// two shared objects fewer to map and bind. linker/ holds the script that makes -lstdc++ static.
+let releaseLink: [LinkerSetting] = [
+    .unsafeFlags(["-L\(Context.packageDirectory)/linker",
+                  "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc"],
+                 .when(configuration: .release)),
+]
 let package = Package(
     name: "swrun",
     products: [
@@ -25,7 +34,7 @@ let package = Package(
         .executableTarget(name: "swrun", dependencies: [
             "OCIRuntime", "Spec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/swrun"),
+        ], path: "Sources/swrun", linkerSettings: releaseLink),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "Spec"],

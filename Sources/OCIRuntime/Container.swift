@@ -15,6 +15,17 @@ public struct Container {
     }
 
     public var dir: String { store.dir(record.id) }
+
+    /// runc's OWNER column of `list`: the name of the user owning the state directory. Looked
+    /// up here rather than at create (as runc does: its `state` leaves owner empty), because a
+    /// passwd lookup through NSS costs create a dozen syscalls.
+    public var owner: String {
+        if !record.owner.isEmpty { return record.owner }
+        var st = stat()
+        guard stat(dir, &st) == 0 else { return "" }
+        guard let pw = getpwuid(st.st_uid), let name = pw.pointee.pw_name else { return String(st.st_uid) }
+        return String(cString: name)
+    }
     var fifo: String { dir + "/" + StateStore.execFifo }
 
     /// created while the exec FIFO is there and init lives; running after start removed it;

@@ -28,13 +28,6 @@ public struct CreateOptions: Sendable {
 public enum ContainerCreate {
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
 
-    /// runc's OWNER column: the name of the user who created the container.
-    static func userName() -> String {
-        let uid = geteuid()
-        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return String(uid) }
-        return String(cString: name)
-    }
-
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
         let bundle = Sys.absolutePath(o.bundle)
@@ -67,10 +60,10 @@ public enum ContainerCreate {
             let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
-                created: Timestamp.now(), owner: Self.userName(), annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
+                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
-            record.systemdUnit = (cgroup as? SystemdCgroup)?.unit.unit
+            record.systemdUnit = cgroup.systemdUnit
             // Saved before anything exists on the host, so `delete --force` after a crash of
             // this command knows which cgroups to remove.
             try store.save(record)
@@ -99,7 +92,7 @@ public enum ContainerCreate {
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             try Fork.ensureSingleThreaded()
             // Born in the container's v2 cgroup where clone3 can do it; v1 hierarchies are joined below.
-            let v2Dir = (cgroup as? CgroupFS)?.v2Directory
+            let v2Dir = cgroup.v2Directory
             let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
             var placed: Int32 = 0
             let stage1 = cgroupFd >= 0 ? sw_fork_into_cgroup(cgroupFd, &placed) : sw_fork()
@@ -122,11 +115,7 @@ public enum ContainerCreate {
                 waitpid(stage1, &st, 0)
                 if initPid > 0 { waitpid(initPid, &st, 0) }
             }
-            if placed != 0, let fs = cgroup as? CgroupFS {
-                try fs.join(pid: stage1, skipping: v2Dir)
-            } else {
-                try cgroup.join(pid: stage1)
-            }
+            try cgroup.join(pid: stage1, skipping: placed != 0 ? v2Dir : nil)
             try parentEnd.send(.proceed)
             // Stage 1 reports the init's PID and stage 2 reports its progress on the same socket,
             // from two processes: "ready" (or runHooks) can overtake the PID, so both wait for it.

@@ -32,19 +32,10 @@ enum Sys {
     }
 
     static func readAll(_ fd: Int32, what: String, limit: Int = 1 << 24) throws(RuntimeError) -> [UInt8] {
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 8192)
-        while out.count < limit {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                throw RuntimeError.sys("read", "read \(what)", errno: e)
-            }
-            if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
+        switch FileRead.all(fd, limit: limit) {
+        case .success(let bytes): return bytes
+        case .failure(let f): throw RuntimeError.sys("read", "read \(what)", errno: f.errno)
         }
-        return out
     }
 
     static func readString(_ path: String) throws(RuntimeError) -> String {
@@ -155,21 +146,47 @@ enum Sys {
         return a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
-    /// Lexically cleans a path: collapses //, ".", ".." (never above "/").
+    /// Lexically cleans a path: collapses //, ".", ".." (never above "/"). Works on bytes
+    /// and returns a clean path as it is: it runs for every mount and cgroup path, and the
+    /// Character-based split it replaced showed in the create profile.
     static func clean(_ path: String) -> String {
-        let absolute = path.hasPrefix("/")
-        var parts: [Substring] = []
-        for p in path.split(separator: "/", omittingEmptySubsequences: true) {
-            if p == "." { continue }
-            if p == ".." {
-                if !parts.isEmpty && parts.last != ".." { parts.removeLast() } else if !absolute { parts.append(p) }
-                continue
+        let utf8 = Array(path.utf8)
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        let absolute = utf8.first == slash
+        // Components as byte ranges; ".." above the root is dropped, kept in a relative path.
+        var parts: [Range<Int>] = []
+        var dirty = utf8.isEmpty || (utf8.count > 1 && utf8.last == slash)
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == slash { if i > 0 && utf8[i - 1] == slash { dirty = true }; i += 1; continue }
+            var j = i
+            while j < utf8.count && utf8[j] != slash { j += 1 }
+            let n = j - i
+            if n == 1 && utf8[i] == dot {
+                dirty = true
+            } else if n == 2 && utf8[i] == dot && utf8[i + 1] == dot {
+                if let last = parts.last, !(last.count == 2 && utf8[last.lowerBound] == dot && utf8[last.lowerBound + 1] == dot) {
+                    parts.removeLast(); dirty = true
+                } else if !absolute {
+                    parts.append(i..<j)
+                } else {
+                    dirty = true
+                }
+            } else {
+                parts.append(i..<j)
             }
-            parts.append(p)
+            i = j
         }
-        let body = parts.joined(separator: "/")
-        if absolute { return "/" + body }
-        return body.isEmpty ? "." : body
+        if !dirty { return path }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        if absolute { out.append(slash) }
+        for (k, r) in parts.enumerated() {
+            if k > 0 { out.append(slash) }
+            out.append(contentsOf: utf8[r])
+        }
+        if out.isEmpty { out.append(dot) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func absolutePath(_ path: String) -> String {

@@ -39,20 +39,11 @@ extension Spec {
         }
         defer { close(fd) }
         var st = stat()
-        var bytes: [UInt8] = []
-        if fstat(fd, &st) == 0 && st.st_size > 0 { bytes.reserveCapacity(Int(st.st_size)) }
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { break }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                throw RuntimeError.sys("read", "cannot read \(path)", errno: e)
-            }
-            bytes.append(contentsOf: chunk[0..<n])
+        let hint = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        switch FileRead.all(fd, limit: Int.max, sizeHint: hint) {
+        case .success(let bytes): return bytes
+        case .failure(let f): throw RuntimeError.sys("read", "cannot read \(path)", errno: f.errno)
         }
-        return bytes
     }
 
     /// The entry for a namespace type ("pid", "user", ...), if the config lists it.

@@ -111,7 +111,11 @@ struct List: ParsableCommand {
         let s = store
         var rows: [(ContainerRecord, ContainerStatus)] = []
         for id in s.ids() {
-            if let c = try? Container(store: s, id: id) { rows.append((c.record, c.status)) }
+            if let c = try? Container(store: s, id: id) {
+                var r = c.record
+                r.owner = c.owner
+                rows.append((r, c.status))
+            }
         }
         if quiet {
             for (r, _) in rows { printOut(r.id) }

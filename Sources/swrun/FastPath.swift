@@ -11,11 +11,13 @@ enum FastPath {
     static func run(_ args: [String]) throws -> Int32? {
         guard let command = args.first else { return nil }
         var positional: [String] = []
-        var flags: Set<String> = []
+        // Arrays, not Sets: each generic type a process first touches costs a runtime metadata
+        // lookup, and these lists are a handful of strings.
+        var flags: [String] = []
         var values: [String: String] = [:]
-        let valued: Set<String> = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
-        let boolean: Set<String> = ["--force", "-f", "--all", "-a", "--detach", "-d", "--no-pivot",
-                                    "--no-new-keyring", "--keep", "--no-subreaper"]
+        let valued = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
+        let boolean = ["--force", "-f", "--all", "-a", "--detach", "-d", "--no-pivot",
+                       "--no-new-keyring", "--keep", "--no-subreaper"]
         var i = 1
         while i < args.count {
             let a = args[i]
@@ -26,7 +28,8 @@ enum FastPath {
                     if value == nil { i += 1; guard i < args.count else { return nil }; value = args[i] }
                     values[name == "-b" ? "--bundle" : name] = value
                 } else if boolean.contains(name) && value == nil {
-                    flags.insert(name.count == 2 ? ["-f": "--force", "-a": "--all", "-d": "--detach"][name] ?? name : name)
+                    let long = name == "-f" ? "--force" : name == "-a" ? "--all" : name == "-d" ? "--detach" : name
+                    if !flags.contains(long) { flags.append(long) }
                 } else {
                     return nil
                 }
@@ -42,15 +45,15 @@ enum FastPath {
         case "state" where positional.count == 1 && flags.isEmpty && values.isEmpty:
             let c = try Container(store: s, id: positional[0])
             printOut(c.record.publicState(status: c.status).serialized(pretty: true))
-        case "delete" where positional.count == 1 && flags.isSubset(of: ["--force"]) && values.isEmpty:
+        case "delete" where positional.count == 1 && flags.allSatisfy { $0 == "--force" } && values.isEmpty:
             try ContainerDelete.run(store: s, id: positional[0], force: flags.contains("--force"))
-        case "kill" where (1...2).contains(positional.count) && flags.isSubset(of: ["--all"]) && values.isEmpty:
+        case "kill" where (1...2).contains(positional.count) && flags.allSatisfy { $0 == "--all" } && values.isEmpty:
             try ContainerKill.run(store: s, id: positional[0], signal: try Signals.parse(positional.count == 2 ? positional[1] : "SIGTERM"),
                                   all: flags.contains("--all"))
-        case "create" where positional.count == 1 && flags.isSubset(of: ["--no-pivot", "--no-new-keyring"]):
+        case "create" where positional.count == 1 && flags.allSatisfy(["--no-pivot", "--no-new-keyring"].contains):
             guard let o = createOptions(id: positional[0], flags: flags, values: values) else { return nil }
             _ = try ContainerCreate.run(store: s, options: o)
-        case "run" where positional.count == 1 && flags.isSubset(of: ["--no-pivot", "--no-new-keyring", "--detach", "--keep", "--no-subreaper"]):
+        case "run" where positional.count == 1 && flags.allSatisfy(["--no-pivot", "--no-new-keyring", "--detach", "--keep", "--no-subreaper"].contains):
             guard let o = createOptions(id: positional[0], flags: flags, values: values) else { return nil }
             return try ContainerRun.run(store: s, options: o, detach: flags.contains("--detach"))
         default:
@@ -59,7 +62,7 @@ enum FastPath {
         return 0
     }
 
-    static func createOptions(id: String, flags: Set<String>, values: [String: String]) -> CreateOptions? {
+    static func createOptions(id: String, flags: [String], values: [String: String]) -> CreateOptions? {
         var preserve = 0
         if let n = values["--preserve-fds"] {
             guard let v = Int(n), v >= 0 else { return nil }

@@ -76,9 +76,9 @@ final class CgroupTests: XCTestCase {
     }
 
     func testUnescape() {
-        XCTAssertEqual(CgroupHierarchies.unescape("/a\\040b\\011c\\012d\\134e"), "/a b\tc\nd\\e")
-        XCTAssertEqual(CgroupHierarchies.unescape("/plain"), "/plain")
-        XCTAssertEqual(CgroupHierarchies.unescape("/bad\\9"), "/bad\\9")
+        XCTAssertEqual(MountInfo.unescape("/a\\040b\\011c\\012d\\134e"), "/a b\tc\nd\\e")
+        XCTAssertEqual(MountInfo.unescape("/plain"), "/plain")
+        XCTAssertEqual(MountInfo.unescape("/bad\\9"), "/bad\\9")
     }
 
     func testDirectoryForCgroupPath() {

@@ -28,7 +28,7 @@ struct CgroupHierarchy: Equatable {
 
 enum CgroupHierarchies {
     static func discover() throws(RuntimeError) -> [CgroupHierarchy] {
-        let mountinfo = try Sys.readString("/proc/self/mountinfo")
+        let mountinfo = MountInfo.parse(try Sys.readFile("/proc/self/mountinfo"))
         let own = parseProcCgroup(try Sys.readString("/proc/self/cgroup"))
         return parse(mountinfo: mountinfo, procCgroup: own)
     }
@@ -36,66 +36,50 @@ enum CgroupHierarchies {
     /// /proc/self/cgroup lines: "4:memory:/a/b", "0::/" → controllers key → path.
     static func parseProcCgroup(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        for line in text.fields("\n") {
+            let f = line.fields(":", maxSplits: 2, keepEmpty: true)
             guard f.count == 3 else { continue }
-            out[String(f[1])] = String(f[2])
+            out[f[1]] = f[2]
         }
         return out
     }
 
     static func parse(mountinfo: String, procCgroup: [String: String]) -> [CgroupHierarchy] {
+        parse(mountinfo: MountInfo.parse(mountinfo), procCgroup: procCgroup)
+    }
+
+    static let knownControllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+                                   "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"]
+
+    static func parse(mountinfo: [MountInfoEntry], procCgroup: [String: String]) -> [CgroupHierarchy] {
         var result: [CgroupHierarchy] = []
-        var seen = Set<String>()
-        for line in mountinfo.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard let dash = parts.firstIndex(of: "-"), dash + 3 < parts.count || dash + 2 < parts.count,
-                  parts.count > 4 else { continue }
-            let fstype = parts[dash + 1]
-            guard fstype == "cgroup" || fstype == "cgroup2" else { continue }
-            let root = unescape(String(parts[3]))
-            let mp = unescape(String(parts[4]))
-            if fstype == "cgroup2" {
+        var seen: [String] = []
+        for m in mountinfo where m.fstype == "cgroup" || m.fstype == "cgroup2" {
+            if m.fstype == "cgroup2" {
                 guard !seen.contains("") else { continue }
-                seen.insert("")
-                result.append(CgroupHierarchy(mountPoint: mp, mountRoot: root, controllers: [], isV2: true,
+                seen.append("")
+                result.append(CgroupHierarchy(mountPoint: m.mountPoint, mountRoot: m.root, controllers: [], isV2: true,
                                               ownPath: procCgroup[""] ?? "/"))
             } else {
-                let superOpts = dash + 3 < parts.count ? parts[dash + 3] : ""
-                let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
-                                          "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"]
-                let ctrls = superOpts.split(separator: ",").map(String.init)
-                    .filter { known.contains($0) || $0.hasPrefix("name=") }
+                let ctrls = m.superOptions.fields(",")
+                    .filter { knownControllers.contains($0) || $0.hasPrefix("name=") }
                 guard !ctrls.isEmpty else { continue }
-                let key = ctrls.sorted().joined(separator: ",")
+                let sorted = ctrls.sorted()
+                // Concatenated by hand: [String].joined is an unspecialized generic here (a
+                // runtime witness lookup on first use).
+                let key = sorted.reduce("") { $0.isEmpty ? $1 : $0 + "," + $1 }
                 guard !seen.contains(key) else { continue }
-                seen.insert(key)
+                seen.append(key)
                 // /proc/self/cgroup lists controllers in the kernel's order; match as a set.
                 var ownPath = "/"
-                for (k, v) in procCgroup where Set(k.split(separator: ",").map(String.init)) == Set(ctrls) {
+                for (k, v) in procCgroup
+                where k.fields(",").sorted() == sorted {
                     ownPath = v
                 }
-                result.append(CgroupHierarchy(mountPoint: mp, mountRoot: root, controllers: ctrls, isV2: false,
+                result.append(CgroupHierarchy(mountPoint: m.mountPoint, mountRoot: m.root, controllers: ctrls, isV2: false,
                                               ownPath: ownPath))
             }
         }
         return result
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as octal.
-    static func unescape(_ s: String) -> String {
-        guard s.contains("\\") else { return s }
-        var out: [UInt8] = []
-        let b = Array(s.utf8)
-        var i = 0
-        while i < b.count {
-            if b[i] == UInt8(ascii: "\\"), i + 3 < b.count,
-               let v = UInt8(String(decoding: b[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
-                out.append(v); i += 4
-            } else {
-                out.append(b[i]); i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -20,6 +20,23 @@ protocol CgroupManager {
     func join(pid: Int32) throws(RuntimeError)
     /// Removes the cgroup(s) once empty.
     func destroy() throws(RuntimeError)
+    /// The v2 directory a child can be born in with clone3(CLONE_INTO_CGROUP), if the driver
+    /// owns one directly.
+    var v2Directory: String? { get }
+    /// Moves a process into the cgroup(s) except the directory `skipping` (where clone3 already
+    /// placed it).
+    func join(pid: Int32, skipping: String?) throws(RuntimeError)
+    /// The transient unit the container runs in (systemd driver), kept in the record.
+    var systemdUnit: String? { get }
+}
+
+// Asked of the protocol rather than found by `as?` casts: a cast of an existential to a struct
+// makes the Swift runtime search every protocol conformance in the binary (~140k instructions
+// per cast, measured with callgrind in create).
+extension CgroupManager {
+    var v2Directory: String? { nil }
+    func join(pid: Int32, skipping: String?) throws(RuntimeError) { try join(pid: pid) }
+    var systemdUnit: String? { nil }
 }
 
 enum CgroupManagers {
@@ -35,7 +52,7 @@ enum CgroupManagers {
     static func pids(paths: [String]) -> [Int32] {
         for p in paths {
             guard let text = try? Sys.readString(p + "/cgroup.procs") else { continue }
-            let pids = text.split(separator: "\n").compactMap { Int32($0) }
+            let pids = text.fields("\n").compactMap { Int32($0) }
             if !pids.isEmpty { return pids }
         }
         return []

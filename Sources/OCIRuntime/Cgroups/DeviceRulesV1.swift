@@ -50,7 +50,7 @@ extension DeviceRules {
 /// the default's sign removes access from the exception with exactly its key; one with the
 /// other sign adds access to it.
 struct V1DeviceState: Equatable {
-    struct Key: Hashable {
+    struct Key: Equatable {
         var type: Character
         var major: UInt32?
         var minor: UInt32?
@@ -61,13 +61,9 @@ struct V1DeviceState: Equatable {
     }
 
     var defaultAllow = false
-    var exceptions: [Key: UInt8] = [:]
+    var exceptions: DeviceExceptions = [:]
     /// Exceptions in the order they were first added (the order the kernel lists them in).
-    var order: [Key] = []
-
-    static func == (a: V1DeviceState, b: V1DeviceState) -> Bool {
-        a.defaultAllow == b.defaultAllow && a.exceptions == b.exceptions
-    }
+    var order: [Key] { exceptions.keys }
 
     /// The state the rules produce, starting from deny-all as runc does.
     init(rules: [DeviceRule]) throws(RuntimeError) {
@@ -77,11 +73,11 @@ struct V1DeviceState: Equatable {
     /// devices.list: "a *:* rwm" alone in an allow-all cgroup (its exceptions are not shown),
     /// the allowed exceptions otherwise.
     init(list: String) {
-        for line in list.split(separator: "\n") {
-            let f = line.split(separator: " ")
+        for line in list.fields("\n") {
+            let f = line.fields(" ")
             guard f.count == 3, let t = f[0].first else { continue }
-            if t == "a" { defaultAllow = true; exceptions = [:]; order = []; return }
-            let mm = f[1].split(separator: ":", omittingEmptySubsequences: false)
+            if t == "a" { defaultAllow = true; exceptions = [:]; return }
+            let mm = f[1].fields(":", keepEmpty: true)
             guard mm.count == 2 else { continue }
             var access: UInt8 = 0
             for ch in f[2] {
@@ -92,13 +88,12 @@ struct V1DeviceState: Equatable {
     }
 
     private mutating func add(_ key: Key, _ access: UInt8) {
-        if exceptions[key] == nil { order.append(key) }
-        exceptions[key, default: 0] |= access
+        exceptions[key] = (exceptions[key] ?? 0) | access
     }
 
     mutating func apply(_ r: DeviceRule) throws(RuntimeError) {
         guard let type = r.type else {
-            defaultAllow = r.allow; exceptions = [:]; order = []
+            defaultAllow = r.allow; exceptions = [:]
             return
         }
         let key = Key(type: type, major: r.major, minor: r.minor)
@@ -115,7 +110,34 @@ struct V1DeviceState: Equatable {
         }
         if let acc = exceptions[key] {
             let left = acc & ~r.access
-            if left == 0 { exceptions[key] = nil; order.removeAll { $0 == key } } else { exceptions[key] = left }
+            exceptions[key] = left == 0 ? nil : left
         }
+    }
+}
+
+/// A v1 devices cgroup's exceptions in the order they were added, compared as a set. A few
+/// dozen entries at most, so an array: a Dictionary keyed by Key made every create pay a
+/// runtime conformance lookup for Key: Hashable (bench/README.md).
+struct DeviceExceptions: Equatable, ExpressibleByDictionaryLiteral {
+    private(set) var keys: [V1DeviceState.Key] = []
+    private var values: [UInt8] = []
+
+    init(dictionaryLiteral elements: (V1DeviceState.Key, UInt8)...) {
+        for (k, v) in elements { self[k] = v }
+    }
+
+    subscript(key: V1DeviceState.Key) -> UInt8? {
+        get { keys.firstIndex(of: key).map { values[$0] } }
+        set {
+            if let i = keys.firstIndex(of: key) {
+                if let v = newValue { values[i] = v } else { keys.remove(at: i); values.remove(at: i) }
+            } else if let v = newValue {
+                keys.append(key); values.append(v)
+            }
+        }
+    }
+
+    static func == (a: DeviceExceptions, b: DeviceExceptions) -> Bool {
+        a.keys.count == b.keys.count && a.keys.allSatisfy { a[$0] == b[$0] }
     }
 }

@@ -73,6 +73,8 @@ final class SystemdCgroup: CgroupManager {
     }
 
     /// The first process starts the scope (runc's Apply(pid)); later ones are moved into it.
+    var systemdUnit: String? { unit.unit }
+
     func join(pid: Int32) throws(RuntimeError) {
         if started {
             try Sys.writeFile(paths[0] + "/cgroup.procs", String(pid), flags: 0)

@@ -11,12 +11,16 @@ struct Capabilities {
     static let PR_CAPBSET_READ: Int32 = 23, PR_CAPBSET_DROP: Int32 = 24
     static let PR_CAP_AMBIENT: Int32 = 47, PR_CAP_AMBIENT_RAISE: UInt = 2, PR_CAP_AMBIENT_CLEAR_ALL: UInt = 4
 
-    var bounding: Set<Int32> = []
-    var effective: Set<Int32> = []
-    var permitted: Set<Int32> = []
-    var inheritable: Set<Int32> = []
-    var ambient: Set<Int32> = []
+    var bounding = CapSet()
+    var effective = CapSet()
+    var permitted = CapSet()
+    var inheritable = CapSet()
+    var ambient = CapSet()
     var warnings: [String] = []
+
+    /// Read once per process: the init builds the sets twice (the check before ready, the
+    /// switch after start).
+    static let last = lastCap()
 
     static func lastCap() -> Int32 {
         if let s = try? Sys.readString("/proc/sys/kernel/cap_last_cap"), let n = Int32(s.trimmingCharacters(in: " \n")) {
@@ -32,9 +36,9 @@ struct Capabilities {
     }
 
     init(_ caps: LinuxCapabilities) {
-        let last = Capabilities.lastCap()
-        func set(_ names: [String]?, _ field: String) -> Set<Int32> {
-            var out = Set<Int32>()
+        let last = Capabilities.last
+        func set(_ names: [String]?, _ field: String) -> CapSet {
+            var out = CapSet()
             for name in names ?? [] {
                 if let n = Spec.capabilityNumbers[name], n <= last { out.insert(n) }
                 else { warnings.append("process.capabilities.\(field): unknown capability \"\(name)\", ignored") }
@@ -57,7 +61,7 @@ struct Capabilities {
         guard sw_capget(&e, &p, &i) == 0 else { return }
         let held = { (c: Int32) in p[Int(c / 32)] & (1 << UInt32(c % 32)) != 0 }
         for (field, wanted) in [("permitted", permitted), ("effective", effective)] {
-            let missing = wanted.filter { !held($0) }.sorted()
+            let missing = wanted.members.filter { !held($0) }
             guard !missing.isEmpty else { continue }
             let names = missing.map { c in Spec.capabilityNumbers.first { $0.value == c }?.key ?? "capability \(c)" }
             throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
@@ -71,7 +75,7 @@ struct Capabilities {
 
     /// Before setuid: needs CAP_SETPCAP, which is gone after the switch.
     func dropBounding() throws(RuntimeError) {
-        for cap in 0...Capabilities.lastCap() where !bounding.contains(cap) {
+        for cap in 0...Capabilities.last where !bounding.contains(cap) {
             if sw_prctl(Capabilities.PR_CAPBSET_DROP, UInt(cap), 0, 0, 0) != 0 {
                 let e = errno
                 if e == EINVAL { continue }
@@ -82,21 +86,28 @@ struct Capabilities {
     }
 
     func apply() throws(RuntimeError) {
-        func words(_ s: Set<Int32>) -> [UInt32] {
-            var w: [UInt32] = [0, 0]
-            for c in s { w[Int(c / 32)] |= 1 << UInt32(c % 32) }
-            return w
-        }
-        let e = words(effective), p = words(permitted), i = words(inheritable)
+        let e = effective.words, p = permitted.words, i = inheritable.words
         try Sys.check("capset", "set capabilities", jsonPath: "process.capabilities") { sw_capset(e, p, i) }
         _ = sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
         // The kernel raises an ambient capability only if it is also permitted and
         // inheritable; runc's default spec lists ambient without inheritable and runc ignores
         // the refusal, so engines' configs rely on that.
-        for c in ambient.sorted() where inheritable.contains(c) && permitted.contains(c) {
+        for c in ambient.members where inheritable.contains(c) && permitted.contains(c) {
             try Sys.check("prctl", "raise ambient capability \(c)", jsonPath: "process.capabilities.ambient") {
                 sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_RAISE, UInt(c), 0, 0)
             }
         }
     }
+}
+
+/// A capability set as the kernel keeps it: one bit per capability number (below 64).
+struct CapSet: Equatable {
+    var bits: UInt64 = 0
+
+    func contains(_ cap: Int32) -> Bool { cap >= 0 && cap < 64 && bits & (1 << UInt64(cap)) != 0 }
+    mutating func insert(_ cap: Int32) { if cap >= 0 && cap < 64 { bits |= 1 << UInt64(cap) } }
+    /// In ascending order.
+    var members: [Int32] { (0..<Int32(64)).filter { contains($0) } }
+    /// capset(2)'s two 32-bit words.
+    var words: [UInt32] { [UInt32(truncatingIfNeeded: bits), UInt32(truncatingIfNeeded: bits >> 32)] }
 }

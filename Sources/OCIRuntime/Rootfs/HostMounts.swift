@@ -7,15 +7,8 @@ import Spec
 enum HostMounts {
     /// Detaches every mount at or below `root` except `root` itself, deepest first.
     static func unmountAll(under root: String) {
-        let info = (try? Sys.readString("/proc/self/mountinfo")) ?? ""
         let prefix = root.hasSuffix("/") ? root : root + "/"
-        var points: [String] = []
-        for line in info.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count > 4 else { continue }
-            let mp = CgroupHierarchies.unescape(String(f[4]))
-            if mp.hasPrefix(prefix) { points.append(mp) }
-        }
+        let points = MountInfo.read().map(\.mountPoint).filter { $0.hasPrefix(prefix) }
         // mountinfo lists parents before children: undo in reverse.
         for mp in points.reversed() { umount2(mp, Int32(MNT_DETACH)) }
     }

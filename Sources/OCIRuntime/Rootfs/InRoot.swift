@@ -30,7 +30,7 @@ struct InRoot {
 
     /// mkdir -p inside the root; returns an O_PATH fd of the directory.
     func mkdirAll(_ path: String, mode: mode_t = 0o755, jsonPath: String? = nil) throws(RuntimeError) -> Int32 {
-        let comps = Sys.clean("/" + path).split(separator: "/").map(String.init)
+        let comps = Sys.clean("/" + path).fields("/")
         var cur = "/"
         var fd = try Sys.check("openat2", "open / in rootfs", jsonPath: jsonPath) { open("/", flags: O_PATH | O_DIRECTORY) }
         for c in comps {

@@ -61,16 +61,13 @@ struct RootfsSetup {
     }
 
     private func makeParentMountPrivate() throws(RuntimeError) {
-        let info = (try? Sys.readString("/proc/self/mountinfo")) ?? ""
         var best = "/"
         var bestShared = false
-        for line in info.split(separator: "\n") {
-            let f = line.split(separator: " ")
-            guard f.count > 6 else { continue }
-            let mp = CgroupHierarchies.unescape(String(f[4]))
-            if (rootfs == mp || rootfs.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.count >= best.count {
+        for m in MountInfo.read() {
+            let mp = m.mountPoint
+            if (rootfs == mp || rootfs.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.utf8.count >= best.utf8.count {
                 best = mp
-                bestShared = f[6...].prefix { $0 != "-" }.contains { $0.hasPrefix("shared:") || $0 == "unbindable" }
+                bestShared = m.optional.contains { $0.hasPrefix("shared:") || $0 == "unbindable" }
             }
         }
         if bestShared {
