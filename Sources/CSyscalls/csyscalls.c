@@ -24,26 +24,34 @@
 pid_t sw_fork(void) { return fork(); }
 pid_t sw_gettid(void) { return (pid_t)syscall(SYS_gettid); }
 
-pid_t sw_fork_into_cgroup(int cgroup_fd, int *placed) {
-    /* clone3(CLONE_INTO_CGROUP): the child starts life in the container's v2 cgroup. Without
-       CLONE_VM it is a fork; swrun is single-threaded here (Fork.ensureSingleThreaded), so no
-       lock glibc's fork handlers would reset is held. */
+pid_t sw_clone_into(uint64_t ns_flags, int cgroup_fd, int *placed) {
+    /* clone3: the child starts life in the container's v2 cgroup (CLONE_INTO_CGROUP) and, when
+       ns_flags are given, in its new namespaces (PID 1 of a new PID namespace). Without CLONE_VM
+       it is a fork; swrun is single-threaded here (Fork.ensureSingleThreaded), so no lock
+       glibc's fork handlers would reset is held. glibc's cached TID of the child is the
+       parent's: the child must not use pthread_kill/raise before exec (swrun's init does not;
+       only an abort would). */
     struct {
         uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
                  set_tid, set_tid_size, cgroup;
     } args;
     memset(&args, 0, sizeof args);
-    args.flags = 0x200000000ULL; /* CLONE_INTO_CGROUP */
     args.exit_signal = SIGCHLD;
-    args.cgroup = (uint64_t)cgroup_fd;
-    long pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid >= 0) {
-        *placed = 1;
-        return (pid_t)pid;
-    }
-    /* Kernels before 5.7, or a cgroup that cannot take it: fork, and the caller joins. */
     *placed = 0;
-    return fork();
+    if (cgroup_fd >= 0) {
+        args.flags = ns_flags | 0x200000000ULL; /* CLONE_INTO_CGROUP */
+        args.cgroup = (uint64_t)cgroup_fd;
+        long pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid >= 0) {
+            *placed = 1;
+            return (pid_t)pid;
+        }
+    }
+    /* Kernels before 5.7, or a cgroup that cannot take it: the caller joins the cgroup. */
+    if (ns_flags == 0) return fork();
+    args.flags = ns_flags;
+    args.cgroup = 0;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
 }
 int sw_unshare(int flags) { return unshare(flags); }
 int sw_setns(int fd, int nstype) { return setns(fd, nstype); }

@@ -82,41 +82,50 @@ public enum ContainerCreate {
             defer { if let console { close(console) } }
             let (parentEnd, childEnd) = try SyncChannel.pair()
             defer { parentEnd.close() }
-            let ctx = InitContext(
+            var ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
                 cgroupMount: CgroupMountPlan(hierarchies: cgroup.hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
                 fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
+            let v2Dir = cgroup.v2Directory
+            let selfJoins = cgroup.selfJoinFiles(skipping: v2Dir) != nil
+            if selfJoins { ctx.selfJoin = { placed in cgroup.selfJoinFiles(skipping: placed ? v2Dir : nil) } }
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
             try Fork.ensureSingleThreaded()
-            // Born in the container's v2 cgroup where clone3 can do it; v1 hierarchies are joined below.
-            let v2Dir = cgroup.v2Directory
+            // Born in the container's v2 cgroup where clone3 can do it; v1 hierarchies are joined
+            // by the init itself (CgroupSelfJoin) or below.
             let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
             var placed: Int32 = 0
-            let stage1 = cgroupFd >= 0 ? sw_fork_into_cgroup(cgroupFd, &placed) : sw_fork()
+            let single = plan.singleStage
+            let nsFlags = single ? UInt64(UInt32(bitPattern: plan.unshareFlags)) : 0
+            let stage1 = cgroupFd >= 0 || nsFlags != 0 ? sw_clone_into(nsFlags, cgroupFd, &placed) : sw_fork()
             if cgroupFd >= 0 { close(cgroupFd) }
             if stage1 < 0 {
                 let e = errno
                 childEnd.close()
-                throw RuntimeError.sys("fork", "start the container init", errno: e)
+                throw RuntimeError.sys("clone3", "start the container init", errno: e, jsonPath: "linux.namespaces")
             }
             if stage1 == 0 {
                 parentEnd.close()
-                InitProcess.stage1(ctx)
+                if single { InitProcess.singleStage(ctx, placedInV2: placed != 0) }
+                InitProcess.stage1(ctx, placedInV2: placed != 0)
             }
             childEnd.close()
-            var initPid: Int32 = 0
+            // Single stage: the child is the init. Otherwise stage 1 reports the init's PID.
+            var initPid: Int32 = single ? stage1 : 0
             undo.add {
                 kill(stage1, SIGKILL)
-                if initPid > 0 { kill(initPid, SIGKILL) }
+                if initPid > 0 && initPid != stage1 { kill(initPid, SIGKILL) }
                 var st: Int32 = 0
                 waitpid(stage1, &st, 0)
-                if initPid > 0 { waitpid(initPid, &st, 0) }
+                if initPid > 0 && initPid != stage1 { waitpid(initPid, &st, 0) }
             }
-            try cgroup.join(pid: stage1, skipping: placed != 0 ? v2Dir : nil)
-            try parentEnd.send(.proceed)
+            if !selfJoins {
+                try cgroup.join(pid: stage1, skipping: placed != 0 ? v2Dir : nil)
+                try parentEnd.send(.proceed)
+            }
             // Stage 1 reports the init's PID and stage 2 reports its progress on the same socket,
             // from two processes: "ready" (or runHooks) can overtake the PID, so both wait for it.
             // Without the PID a failure could not kill an init already blocked on the FIFO.

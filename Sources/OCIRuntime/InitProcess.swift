@@ -25,6 +25,9 @@ struct InitContext {
     var lockFd: Int32
     /// Connected --console-socket when process.terminal is true.
     var consoleSocket: Int32?
+    /// The init's own cgroup join (CgroupSelfJoin), given whether clone3 already placed it in
+    /// the v2 cgroup; nil: `create` joins it and then sends `proceed`.
+    var selfJoin: ((_ placedInV2: Bool) -> [String]?)? = nil
 }
 
 /// The container's init, in two stages after `create` forks:
@@ -37,22 +40,54 @@ struct InitContext {
 /// stage 2 builds the rootfs, reports ready, blocks on the exec FIFO until `start`, then
 /// takes on the process's identity and execs the user's program.
 ///
+/// When NamespacePlan.singleStage holds, `create` clones the init directly into its new
+/// namespaces and cgroup (clone3) and it starts at stage 2: one fork, exit and wait fewer.
+///
 /// Fork safety: swrun forks from Swift without re-executing itself. That is safe because the
 /// process is single-threaded at fork time: no Foundation, Dispatch or Swift concurrency on
 /// this path, and `create` checks /proc/self/task before forking (Fork.ensureSingleThreaded).
 enum InitProcess {
     static let PR_SET_PDEATHSIG: Int32 = 1, PR_SET_DUMPABLE: Int32 = 4, PR_SET_NO_NEW_PRIVS: Int32 = 38
 
-    static func stage1(_ ctx: InitContext) -> Never {
+    /// What every first process after `create`'s fork does before its own work.
+    private static func begin(_ ctx: InitContext) {
         _ = sw_unblock_all_signals()
-        _ = sw_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         // Until exec, /proc/<pid>/exe of this process is the host's swrun binary: nobody in
         // the container may open it (CVE-2019-5736).
         _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         close(ctx.lockFd)
+    }
+
+    /// The init cloned straight into its namespaces: waits until `create` has put it into
+    /// its cgroups, then builds the container. No parent-death signal: its parent is `create`,
+    /// which exits while the init waits for `start`.
+    static func singleStage(_ ctx: InitContext, placedInV2: Bool) -> Never {
+        begin(ctx)
+        do throws(RuntimeError) {
+            try joinCgroups(ctx, placedInV2: placedInV2)
+        } catch {
+            try? ctx.channel.send(.failure(error))
+            _exit(1)
+        }
+        stage2(ctx)
+    }
+
+    /// Into the container's cgroups before anything else: by itself where the driver allows,
+    /// else `create` does it and says `proceed`.
+    private static func joinCgroups(_ ctx: InitContext, placedInV2: Bool) throws(RuntimeError) {
+        if let files = ctx.selfJoin?(placedInV2) {
+            try CgroupSelfJoin.run(files)
+        } else {
+            try ctx.channel.expect(.proceed, during: "cgroup setup")
+        }
+    }
+
+    static func stage1(_ ctx: InitContext, placedInV2: Bool) -> Never {
+        begin(ctx)
+        _ = sw_prctl(PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         let ch = ctx.channel
         do throws(RuntimeError) {
-            try ch.expect(.proceed, during: "cgroup setup")
+            try joinCgroups(ctx, placedInV2: placedInV2)
             try ctx.namespaces.enterJoined()
             ctx.namespaces.closeJoins()
             if ctx.namespaces.newUser {

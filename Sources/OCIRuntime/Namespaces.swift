@@ -81,6 +81,15 @@ struct NamespacePlan {
         return plan
     }
 
+    /// The init can be cloned straight into its namespaces, one process instead of two, when
+    /// nothing must happen between fork and unshare: no namespace joined by path (setns first),
+    /// no user namespace (the parent maps IDs in between), no time namespace (offsets are
+    /// written before its first process), no cgroup namespace (its root is fixed at creation,
+    /// and on v1 hierarchies the init is joined only after clone).
+    var singleStage: Bool {
+        joins.isEmpty && !newUser && !creates("time") && !creates("cgroup")
+    }
+
     func closeJoins() { for j in joins { close(j.fd) } }
 
     /// In the child: enter every namespace given by path.

@@ -11,7 +11,7 @@
 pid_t sw_fork(void);
 pid_t sw_gettid(void);
 /* fork, started in the v2 cgroup of cgroup_fd when the kernel can (*placed = 1). */
-pid_t sw_fork_into_cgroup(int cgroup_fd, int *placed);
+pid_t sw_clone_into(uint64_t ns_flags, int cgroup_fd, int *placed);
 int sw_unshare(int flags);
 int sw_setns(int fd, int nstype);
 

@@ -143,6 +143,12 @@ struct CgroupFS: CgroupManager {
         }
     }
 
+    /// v1: `tasks` with "0" moves only the writing thread (no global lock); v2's cgroup.procs
+    /// is kept for the (rare) case clone3 could not place the process.
+    func selfJoinFiles(skipping: String?) -> [String]? {
+        zip(hierarchies, paths).filter { $0.1 != skipping }.map { $0.0.isV2 ? $0.1 + "/cgroup.procs" : $0.1 + "/tasks" }
+    }
+
     func destroy() throws(RuntimeError) {
         var first: RuntimeError?
         for path in paths {
