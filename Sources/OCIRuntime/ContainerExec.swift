@@ -77,17 +77,13 @@ public enum ContainerExec {
         }
         if stage1 == 0 {
             parentEnd.close()
-            ExecProcess.stage1(plan: plan, process: o.process, spec: spec, channel: childEnd,
+            ExecProcess.stage1(plan: plan, cgroupPaths: c.record.cgroupPaths, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }
         childEnd.close()
         var pid: Int32 = 0
         do throws(RuntimeError) {
-            for p in c.record.cgroupPaths {
-                try Sys.writeFile(p + "/cgroup.procs", String(stage1), flags: 0)
-            }
-            try parentEnd.send(.proceed)
             // The process's socket end closes at exec: EOF after its PID means it runs.
             while let m = try parentEnd.receive() {
                 switch m {
@@ -118,14 +114,16 @@ public enum ContainerExec {
 
 /// The stages of an exec'd process, the counterpart of InitProcess for a running container.
 enum ExecProcess {
-    static func stage1(plan: NamespacePlan, process: Process, spec: Spec, channel ch: SyncChannel,
+    static func stage1(plan: NamespacePlan, cgroupPaths: [String], process: Process, spec: Spec, channel ch: SyncChannel,
                        preserveFds: Int, console: Int32?, listener: SeccompListener?,
                        container: SeccompContainer) -> Never {
         _ = sw_unblock_all_signals()
         _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
         do throws(RuntimeError) {
-            try ch.expect(.proceed, during: "exec setup")
+            // Joins the container's cgroups itself: v1 through `tasks`, without the kernel's
+            // global lock (CgroupSelfJoin); v2 (no tasks file) through cgroup.procs.
+            try CgroupSelfJoin.run(cgroupPaths.map { Sys.exists($0 + "/tasks") ? $0 + "/tasks" : $0 + "/cgroup.procs" })
             try plan.enterJoined()
             plan.closeJoins()
             let pid = sw_fork()

@@ -153,8 +153,10 @@ enum Sys {
         let utf8 = Array(path.utf8)
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
         let absolute = utf8.first == slash
-        // Components as byte ranges; ".." above the root is dropped, kept in a relative path.
-        var parts: [Range<Int>] = []
+        // Components as (start, end) byte offsets: tuples, not Range<Int>, whose array type
+        // costs a runtime conformance lookup (Int: Comparable) on first use, ~150k instructions.
+        // ".." above the root is dropped, kept in a relative path.
+        var parts: [(start: Int, end: Int)] = []
         var dirty = utf8.isEmpty || (utf8.count > 1 && utf8.last == slash)
         var i = 0
         while i < utf8.count {
@@ -165,15 +167,15 @@ enum Sys {
             if n == 1 && utf8[i] == dot {
                 dirty = true
             } else if n == 2 && utf8[i] == dot && utf8[i + 1] == dot {
-                if let last = parts.last, !(last.count == 2 && utf8[last.lowerBound] == dot && utf8[last.lowerBound + 1] == dot) {
+                if let last = parts.last, !(last.end - last.start == 2 && utf8[last.start] == dot && utf8[last.start + 1] == dot) {
                     parts.removeLast(); dirty = true
                 } else if !absolute {
-                    parts.append(i..<j)
+                    parts.append((i, j))
                 } else {
                     dirty = true
                 }
             } else {
-                parts.append(i..<j)
+                parts.append((i, j))
             }
             i = j
         }
@@ -183,7 +185,7 @@ enum Sys {
         if absolute { out.append(slash) }
         for (k, r) in parts.enumerated() {
             if k > 0 { out.append(slash) }
-            out.append(contentsOf: utf8[r])
+            out.append(contentsOf: utf8[r.start..<r.end])
         }
         if out.isEmpty { out.append(dot) }
         return String(decoding: out, as: UTF8.self)
