@@ -112,6 +112,15 @@ final class CgroupTests: XCTestCase {
         XCTAssertEqual(try CgroupFS(hierarchies: hybrid(), cgroupsPath: "", id: "c1").paths, fs.paths)
     }
 
+    func testSelfJoinWritesTasksOnV1AndSkipsThePlacedV2Directory() throws {
+        let fs = try CgroupFS(hierarchies: hybrid(), cgroupsPath: "/c1", id: "ignored")
+        XCTAssertEqual(fs.selfJoinFiles(skipping: fs.v2Directory),
+                       ["/sys/fs/cgroup/cpu/c1/tasks", "/sys/fs/cgroup/cpuset/c1/tasks", "/sys/fs/cgroup/memory/c1/tasks",
+                        "/sys/fs/cgroup/systemd/c1/tasks"])
+        // clone3 could not place the process: v2 has no tasks file, its cgroup.procs is used.
+        XCTAssertEqual(fs.selfJoinFiles(skipping: nil)?.last, "/sys/fs/cgroup/unified/c1/cgroup.procs")
+    }
+
     func testCgroupFSAbsolutePathIsFromEachRoot() throws {
         let fs = try CgroupFS(hierarchies: hybrid(), cgroupsPath: "/machine/c1/", id: "ignored")
         XCTAssertEqual(fs.paths, ["/sys/fs/cgroup/cpu/machine/c1", "/sys/fs/cgroup/cpuset/machine/c1",

@@ -1,0 +1,78 @@
+"""The container's processes are in the container's cgroup in every hierarchy the host has.
+
+swrun's init joins its v1 cgroups itself (it writes 0 to each `tasks` file, which skips the
+kernel's global threadgroup lock), and is cloned straight into its namespaces when nothing must
+happen between fork and unshare; exec'd processes join the same way. These tests check the
+result from inside, on both init paths (one clone, or two stages when a user or cgroup
+namespace must be set up in between), and for exec.
+"""
+
+from __future__ import annotations
+
+import os
+
+from conftest import cgroup_mounts
+
+
+def ok(r):
+    assert r.rc == 0, r
+    return r.out
+
+
+def host_hierarchies() -> list[str]:
+    """The hierarchy keys of /proc/self/cgroup ("cpu,cpuacct", "memory", "" for v2)."""
+    with open("/proc/self/cgroup") as f:
+        return [l.rstrip("\n").split(":", 2)[1] for l in f if l.strip()]
+
+
+def assert_in_container_cgroup(out: str, cgroup_path: str):
+    """Every line of the process's /proc/self/cgroup names the configured path."""
+    lines = [l for l in out.splitlines() if l.count(":") >= 2]
+    keys = [l.split(":", 2)[1] for l in lines]
+    assert sorted(keys) == sorted(host_hierarchies()), out
+    for l in lines:
+        path = l.split(":", 2)[2]
+        assert path == cgroup_path or path.endswith(cgroup_path), (cgroup_path, out)
+
+
+def test_init_in_every_hierarchy_single_clone(h):
+    cg = f"/swrun-join-{h.new_id()}"
+    cfg = h.config(["sh", "-c", "cat /proc/self/cgroup; echo pid=$$"])
+    cfg["linux"]["cgroupsPath"] = cg
+    out = ok(h.run(cfg))
+    assert_in_container_cgroup(out, cg)
+    assert "pid=1" in out, out
+
+
+def test_init_in_every_hierarchy_two_stages(h):
+    """A user namespace needs the parent to map IDs between fork and unshare."""
+    cg = f"/swrun-join-{h.new_id()}"
+    cfg = h.config(["sh", "-c", "cat /proc/self/cgroup; echo pid=$$"])
+    cfg["linux"]["cgroupsPath"] = cg
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 0, "size": 65536}]
+    out = ok(h.run(cfg))
+    assert_in_container_cgroup(out, cg)
+    assert "pid=1" in out, out
+
+
+def test_exec_joins_every_hierarchy(h):
+    cg = f"/swrun-join-{h.new_id()}"
+    cfg = h.config(["sleep", "100"])
+    cfg["linux"]["cgroupsPath"] = cg
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    out = ok(h.rt("exec", ctid, "cat", "/proc/self/cgroup"))
+    assert_in_container_cgroup(out, cg)
+    # The init, read from the host, is in the same cgroups.
+    pid = h.state_json(ctid)["pid"]
+    with open(f"/proc/{pid}/cgroup") as f:
+        init_lines = f.read()
+    assert_in_container_cgroup(init_lines, cg)
+    h.kill(ctid, "KILL")
+    h.wait_status(ctid, "stopped")
+    assert h.delete(ctid).rc == 0
+    left = [m + cg for m in cgroup_mounts() if os.path.exists(m + cg)]
+    assert not left, left
