@@ -14,6 +14,12 @@ public struct Container {
         self.record = try store.load(id)
     }
 
+    /// A container this process has just created: its record is in hand, no need to re-read it.
+    init(store: StateStore, record: ContainerRecord) {
+        self.store = store
+        self.record = record
+    }
+
     public var dir: String { store.dir(record.id) }
 
     /// runc's OWNER column of `list`: the name of the user owning the state directory. Looked

@@ -20,7 +20,7 @@ public enum ContainerRun {
         let record = try ContainerCreate.run(store: store, options: options)
         // The init sent the master during create if the process has a terminal.
         if let p = proxy, try !p.receiveMaster() { proxy = nil }
-        let c = try Container(store: store, id: record.id)
+        let c = Container(store: store, record: record)
         var notify: Int32?
         do {
             notify = try NotifySocket.listen(stateDir: c.dir)
