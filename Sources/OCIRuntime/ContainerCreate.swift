@@ -69,10 +69,15 @@ public enum ContainerCreate {
             try store.save(record)
             undo.add { try? cgroup.destroy() }
             if !plan.has("mount") { undo.add { HostMounts.unmountAll(under: rootfs) } }
-            try cgroup.create()
-            if let r = spec.linux?.resources { try cgroup.apply(r) }
-            // Always: without rules runc's default allowlist still applies.
-            try cgroup.applyDevices(DeviceRules.effective(spec: spec))
+            let v2Dir = cgroup.v2Directory
+            let selfJoins = cgroup.selfJoinFiles(skipping: v2Dir) != nil
+            func setUpCgroups() throws(RuntimeError) {
+                try cgroup.create()
+                if let r = spec.linux?.resources { try cgroup.apply(r) }
+                // Always: without rules runc's default allowlist still applies.
+                try cgroup.applyDevices(DeviceRules.effective(spec: spec))
+            }
+            if selfJoins { try cgroup.createForClone() } else { try setUpCgroups() }
 
             var console: Int32?
             if spec.process?.terminal == true {
@@ -87,8 +92,6 @@ public enum ContainerCreate {
                 cgroupMount: CgroupMountPlan(hierarchies: cgroup.hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
                 fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
-            let v2Dir = cgroup.v2Directory
-            let selfJoins = cgroup.selfJoinFiles(skipping: v2Dir) != nil
             if selfJoins { ctx.selfJoin = { placed in cgroup.selfJoinFiles(skipping: placed ? v2Dir : nil) } }
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
@@ -122,9 +125,18 @@ public enum ContainerCreate {
                 waitpid(stage1, &st, 0)
                 if initPid > 0 && initPid != stage1 { waitpid(initPid, &st, 0) }
             }
-            if !selfJoins {
+            if selfJoins {
+                // While the init builds its rootfs; it joins once told the cgroups are ready.
+                try setUpCgroups()
+            } else {
                 try cgroup.join(pid: stage1, skipping: placed != 0 ? v2Dir : nil)
+            }
+            do {
                 try parentEnd.send(.proceed)
+            } catch {
+                // The init already failed: its message says why.
+                if case .failure(let e)? = try? parentEnd.receive() { throw e }
+                throw error
             }
             // Stage 1 reports the init's PID and stage 2 reports its progress on the same socket,
             // from two processes: "ready" (or runHooks) can overtake the PID, so both wait for it.

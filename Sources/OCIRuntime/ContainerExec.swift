@@ -123,7 +123,7 @@ enum ExecProcess {
         do throws(RuntimeError) {
             // Joins the container's cgroups itself: v1 through `tasks`, without the kernel's
             // global lock (CgroupSelfJoin); v2 (no tasks file) through cgroup.procs.
-            try CgroupSelfJoin.run(cgroupPaths.map { Sys.exists($0 + "/tasks") ? $0 + "/tasks" : $0 + "/cgroup.procs" })
+            try CgroupSelfJoin().run(cgroupPaths.map { Sys.exists($0 + "/tasks") ? $0 + "/tasks" : $0 + "/cgroup.procs" })
             try plan.enterJoined()
             plan.closeJoins()
             let pid = sw_fork()

@@ -63,23 +63,14 @@ enum InitProcess {
     /// which exits while the init waits for `start`.
     static func singleStage(_ ctx: InitContext, placedInV2: Bool) -> Never {
         begin(ctx)
-        do throws(RuntimeError) {
-            try joinCgroups(ctx, placedInV2: placedInV2)
-        } catch {
-            try? ctx.channel.send(.failure(error))
-            _exit(1)
-        }
-        stage2(ctx)
+        stage2(ctx, joinCgroups: { (via: CgroupSelfJoin) throws(RuntimeError) in try joinCgroups(ctx, placedInV2: placedInV2, via: via) })
     }
 
-    /// Into the container's cgroups before anything else: by itself where the driver allows,
-    /// else `create` does it and says `proceed`.
-    private static func joinCgroups(_ ctx: InitContext, placedInV2: Bool) throws(RuntimeError) {
-        if let files = ctx.selfJoin?(placedInV2) {
-            try CgroupSelfJoin.run(files)
-        } else {
-            try ctx.channel.expect(.proceed, during: "cgroup setup")
-        }
+    /// Into the container's cgroups once `create` says they are ready (`proceed`): by itself
+    /// where the driver allows, else `create` has moved it already.
+    private static func joinCgroups(_ ctx: InitContext, placedInV2: Bool, via: CgroupSelfJoin = CgroupSelfJoin()) throws(RuntimeError) {
+        try ctx.channel.expect(.proceed, during: "cgroup setup")
+        if let files = ctx.selfJoin?(placedInV2) { try via.run(files) }
     }
 
     static func stage1(_ ctx: InitContext, placedInV2: Bool) -> Never {
@@ -125,7 +116,12 @@ enum InitProcess {
         try Sys.writeFile("/proc/self/timens_offsets", lines, flags: 0, jsonPath: "linux.timeOffsets")
     }
 
-    static func stage2(_ ctx: InitContext) -> Never {
+    /// `joinCgroups`: the single-stage init joins here rather than first, so that its rootfs
+    /// is built while `create` sets up the cgroups; but before any hook runs (hooks run inside
+    /// the container's cgroups) and before the terminal and the process's limits.
+    /// Joining after pivot_root goes through fds of the host's cgroup mounts, opened first and
+    /// closed right after the join: nothing of the container runs while they are open.
+    static func stage2(_ ctx: InitContext, joinCgroups: ((_ via: CgroupSelfJoin) throws(RuntimeError) -> Void)? = nil) -> Never {
         let ch = ctx.channel
         let spec = ctx.spec
         let process = spec.process!
@@ -143,6 +139,9 @@ enum InitProcess {
             }
             // First (a bad profile fails create before any mount), while the host's /proc and paths are visible.
             seccomp = try SeccompFilter.prepare(spec.linux?.seccomp, container: SeccompContainer(id: ctx.id, bundle: ctx.bundle, spec: spec), warn: { try? ch.send(.warning($0)) })
+            let joinFirst = needsCgroupsForRootfs(spec)
+            if joinFirst { try joinCgroups?(CgroupSelfJoin()) }
+            let later = joinCgroups != nil && !joinFirst ? try CgroupSelfJoin.holding(ctx.cgroupMount.hierarchies) : nil
             // Device nodes and mount points get exactly the modes the config asks for.
             umask(0)
             try RootfsSetup(spec: spec, rootfs: ctx.rootfs, bundle: ctx.bundle,
@@ -160,6 +159,10 @@ enum InitProcess {
                                                                                   pid: p, status: .creating))
                             }).run()
             try RootfsSetup.kernelSettings(spec)
+            if let later {
+                defer { later.close() }
+                try joinCgroups?(later)
+            }
             if let console = ctx.consoleSocket { try Terminal.setup(consoleSocket: console, size: process.consoleSize) }
             if !process.cwd.isEmpty && !Sys.isDirectory(process.cwd) { try? Sys.mkdirAll(process.cwd) }
             try RootfsSetup.finish(spec)
@@ -205,6 +208,14 @@ enum InitProcess {
             _exit(127)
         }
         exec(executable, args: process.args ?? [], env: env)
+    }
+
+    /// Hooks run inside the container's cgroups, and a cgroup mount shows (or binds) the
+    /// container's own cgroup directories: both need the cgroups set up before the rootfs.
+    static func needsCgroupsForRootfs(_ spec: Spec) -> Bool {
+        LifecycleHooks.hasAny(spec.hooks) || (spec.mounts ?? []).contains {
+            $0.type == "cgroup" || $0.type == "cgroup2" || ($0.source ?? "").hasPrefix("/sys/fs/cgroup")
+        }
     }
 
     /// Blocks until `start` opens the FIFO for reading, then tells it we are going.

@@ -42,6 +42,10 @@ struct CgroupFS: CgroupManager {
         self.paths = ps
     }
 
+    func createForClone() throws(RuntimeError) {
+        if let d = v2Directory { try makeDirectory(d, cpuset: false) }
+    }
+
     func create() throws(RuntimeError) {
         for (h, path) in zip(hierarchies, paths) {
             try makeDirectory(path, cpuset: h.controllers.contains("cpuset"))

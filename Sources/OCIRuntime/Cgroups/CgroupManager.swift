@@ -31,6 +31,10 @@ protocol CgroupManager {
     /// The files a single-threaded process writes "0" into to join the cgroup(s) itself, or
     /// nil when the parent must join it (join(pid:)). See CgroupSelfJoin.
     func selfJoinFiles(skipping: String?) -> [String]?
+    /// What must exist before the init is cloned. A driver whose init joins by itself creates
+    /// only the v2 directory it is born in; the rest is created, and the limits written, while
+    /// the init builds its rootfs (the two overlap on two CPUs).
+    func createForClone() throws(RuntimeError)
 }
 
 // Asked of the protocol rather than found by `as?` casts: a cast of an existential to a struct
@@ -41,6 +45,7 @@ extension CgroupManager {
     func join(pid: Int32, skipping: String?) throws(RuntimeError) { try join(pid: pid) }
     var systemdUnit: String? { nil }
     func selfJoinFiles(skipping: String?) -> [String]? { nil }
+    func createForClone() throws(RuntimeError) { try create() }
 }
 
 /// The init joins its cgroups itself, by writing "0" (itself) to each v1 hierarchy's `tasks`
@@ -49,10 +54,42 @@ extension CgroupManager {
 /// 6 ms median, up to 20 ms, on these 2-CPU hosts under load (and runc pays it on every
 /// create). Moving the calling thread alone skips that lock (kernel >= 6.1,
 /// cgroup_procs_write_start); the init is single-threaded, so the thread is the process.
-enum CgroupSelfJoin {
-    static func run(_ files: [String]) throws(RuntimeError) {
-        for f in files { try Sys.writeFile(f, "0", flags: 0) }
+struct CgroupSelfJoin {
+    /// O_PATH fds of the hierarchies' mount points, opened while they are reachable: after
+    /// pivot_root the host's cgroup mounts are detached from the init's namespace, but a
+    /// lookup below a mount's own root still works through an fd of it. Empty: the paths
+    /// are opened as they are.
+    var mounts: [(path: String, fd: Int32)] = []
+
+    static func holding(_ hierarchies: [CgroupHierarchy]) throws(RuntimeError) -> CgroupSelfJoin {
+        var j = CgroupSelfJoin()
+        for h in hierarchies {
+            let fd = open(h.mountPoint, O_PATH | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                j.close()
+                throw RuntimeError.sys("open", "open cgroup hierarchy \(h.mountPoint)", errno: e)
+            }
+            j.mounts.append((h.mountPoint, fd))
+        }
+        return j
     }
+
+    func run(_ files: [String]) throws(RuntimeError) {
+        for f in files {
+            var dirfd = AT_FDCWD
+            var path = f
+            if let m = mounts.filter({ f.hasPrefix($0.path + "/") }).max(by: { $0.path.utf8.count < $1.path.utf8.count }) {
+                dirfd = m.fd
+                path = String(f.utf8.dropFirst(m.path.utf8.count + 1))!
+            }
+            let fd = try Sys.check("open", "open \(f)") { openat(dirfd, path, O_WRONLY | O_CLOEXEC) }
+            defer { Glibc.close(fd) }
+            try Sys.writeAll(fd, [UInt8(ascii: "0")], what: f)
+        }
+    }
+
+    func close() { for m in mounts { Glibc.close(m.fd) } }
 }
 
 enum CgroupManagers {
