@@ -102,7 +102,9 @@ public enum ContainerCreate {
             let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
             var placed: Int32 = 0
             let single = plan.singleStage
-            let nsFlags = single ? UInt64(UInt32(bitPattern: plan.unshareFlags)) : 0
+            // Only the PID namespace needs the clone; the init unshares the others itself, so that
+            // making the network namespace (the costliest, ~1 ms) overlaps the cgroup setup here.
+            let nsFlags = single ? UInt64(UInt32(bitPattern: plan.unshareFlags & NamespacePlan.CLONE_NEWPID)) : 0
             let stage1 = cgroupFd >= 0 || nsFlags != 0 ? sw_clone_into(nsFlags, cgroupFd, &placed) : sw_fork()
             if cgroupFd >= 0 { close(cgroupFd) }
             if stage1 < 0 {

@@ -63,6 +63,13 @@ enum InitProcess {
     /// which exits while the init waits for `start`.
     static func singleStage(_ ctx: InitContext, placedInV2: Bool) -> Never {
         begin(ctx)
+        // Born in its PID namespace; the others are made here, while `create` sets up the cgroups.
+        let rest = ctx.namespaces.unshareFlags & ~NamespacePlan.CLONE_NEWPID
+        if rest != 0 && sw_unshare(rest) != 0 {
+            let e = errno
+            try? ctx.channel.send(.failure(RuntimeError.sys("unshare", "create namespaces", errno: e, jsonPath: "linux.namespaces")))
+            _exit(1)
+        }
         stage2(ctx, joinCgroups: { (via: CgroupSelfJoin) throws(RuntimeError) in try joinCgroups(ctx, placedInV2: placedInV2, via: via) })
     }
 
@@ -197,10 +204,13 @@ enum InitProcess {
         }
         ch.close()
         do throws(RuntimeError) {
-            try waitForStart(fifoFd)
+            let fifo = try waitForStart(fifoFd)
             try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
                                   state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
                                                               pid: hostPid, status: .created))
+            // Only now does `start` go on to the poststart hooks: after the startContainer ones
+            // (the spec's order), and a failing startContainer hook fails `start`.
+            try tellStarted(fifo)
             try closeInheritedFds(preserve: ctx.preserveFds)
             try finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: seccomp)
         } catch {
@@ -218,12 +228,17 @@ enum InitProcess {
         }
     }
 
-    /// Blocks until `start` opens the FIFO for reading, then tells it we are going.
-    static func waitForStart(_ fifoFd: Int32) throws(RuntimeError) {
+    /// Blocks until `start` opens the FIFO for reading; returns the FIFO's write end.
+    static func waitForStart(_ fifoFd: Int32) throws(RuntimeError) -> Int32 {
         let fd = try Sys.check("open", "open the exec FIFO for writing") { open("/proc/self/fd/\(fifoFd)", O_WRONLY | O_CLOEXEC) }
+        close(fifoFd)
+        return fd
+    }
+
+    /// The byte `start` waits for.
+    static func tellStarted(_ fd: Int32) throws(RuntimeError) {
         try Sys.writeAll(fd, [UInt8(ascii: "0")], what: "exec FIFO")
         close(fd)
-        close(fifoFd)
     }
 
     /// Identity and privileges, in the order that keeps each step possible: scheduling and

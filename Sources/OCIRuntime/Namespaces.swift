@@ -24,6 +24,8 @@ struct NamespacePlan {
         "cgroup": "cgroup", "time": "time",
     ]
 
+    static let CLONE_NEWPID: Int32 = 0x2000_0000
+
     /// Namespaces to create, except user (made first, on its own, so the parent can map IDs).
     var unshareFlags: Int32 = 0
     var newUser = false

@@ -94,10 +94,15 @@ struct SyncChannel {
         var received: [UInt8]? = nil
         var failure: Int32 = 0
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 65536) { buf in
+            var resets = 0
             while true {
                 let n = recv(fd, buf.baseAddress, buf.count, 0)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    // A peer that exits with our message unread resets the socket, but the
+                    // kernel reports that once, ahead of what the peer sent before exiting
+                    // (its failure message): read on.
+                    if errno == ECONNRESET && resets == 0 { resets += 1; continue }
                     failure = errno == ECONNRESET ? 0 : errno
                 } else if n > 0 {
                     received = Array(buf[0..<n])

@@ -148,6 +148,21 @@ def test_hooks_order_and_state(h):
     assert json.loads((h.workdir / "poststop.json").read_text())["status"] == "stopped"
 
 
+@pytest.mark.swrun_only  # runc 1.1.5 tells start it may go on before running these hooks
+def test_failing_start_container_hook_fails_start_and_the_process_never_runs(h):
+    cfg = h.config(["sh", "-c", "echo ran > /w/ran"])
+    cfg["mounts"].append({"destination": "/w", "type": "bind", "source": str(h.workdir),
+                          "options": ["rbind", "rw"]})
+    cfg["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "exit 4"]}]}
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    r = h.start(ctid)
+    assert r.rc == 1, r
+    assert h.wait_status(ctid, "stopped") == "stopped"
+    assert not (h.workdir / "ran").exists()
+    assert h.delete(ctid).rc == 0
+
+
 def test_failing_prestart_hook_fails_create_and_leaves_nothing(h):
     cfg = h.config(["true"])
     cfg["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo broken >&2; exit 3"]}]}
