@@ -44,19 +44,24 @@ public enum ContainerDelete {
         if !c.waitStopped() {
             throw RuntimeError("container \"\(c.record.id)\" init \(c.record.pid) did not exit after SIGKILL")
         }
-        // Processes left in the cgroup (no PID namespace, or escaped daemons) go too.
-        for _ in 0..<100 {
-            let left = CgroupManagers.pids(paths: c.record.cgroupPaths)
-            if left.isEmpty { break }
-            for p in left { kill(p, SIGKILL) }
-            usleep(2000)
-        }
         var firstError: RuntimeError?
         if let unit = c.record.systemdUnit, let path = c.record.cgroupPaths.first {
             do { try SystemdCgroup.stop(unit: unit, path: path) } catch { firstError = error }
         }
-        for p in c.record.cgroupPaths.reversed() {
-            do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
+        // rmdir first: an empty cgroup (the usual case) goes in one syscall. One that is busy
+        // still holds processes (no PID namespace, or escaped daemons): they are killed, then
+        // it is removed.
+        let busy = c.record.cgroupPaths.reversed().filter { rmdir($0) != 0 && errno != ENOENT }
+        if !busy.isEmpty {
+            for _ in 0..<100 {
+                let left = CgroupManagers.pids(paths: busy)
+                if left.isEmpty { break }
+                for p in left { kill(p, SIGKILL) }
+                usleep(2000)
+            }
+            for p in busy {
+                do { try CgroupManagers.removeDirectory(p) } catch { if firstError == nil { firstError = error } }
+            }
         }
         if c.record.hostMounts { HostMounts.unmountAll(under: c.record.rootfs) }
         LifecycleHooks.runRecorded(c.record, phase: .poststop, status: .stopped)
