@@ -208,11 +208,15 @@ enum InitProcess {
             try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
                                   state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
                                                               pid: hostPid, status: .created))
-            // Only now does `start` go on to the poststart hooks: after the startContainer ones
-            // (the spec's order), and a failing startContainer hook fails `start`.
-            try tellStarted(fifo)
             try closeInheritedFds(preserve: ctx.preserveFds)
             try finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: seccomp)
+            // Only now does `start` return and run the poststart hooks: after the startContainer
+            // hooks (the spec's order), with any failure above failing `start`, and once the
+            // seccomp filter is compiled and loaded (libseccomp compiles it at load: several ms
+            // for Docker's profile). Told earlier, an engine's first signal could arrive while
+            // this init, PID 1 of its namespace, still has no handler: the kernel drops it
+            // (runtime-tools' killsig lost its signals so).
+            try tellStarted(fifo)
         } catch {
             Log.stderr("swrun: container init: \(error)")
             _exit(127)
