@@ -84,9 +84,7 @@ public enum ContainerExec {
         childEnd.close()
         var pid: Int32 = 0
         do throws(RuntimeError) {
-            for p in c.record.cgroupPaths {
-                try Sys.writeFile(p + "/cgroup.procs", String(stage1), flags: 0)
-            }
+            try ExecCgroupJoin.join(pid: stage1, paths: c.record.cgroupPaths, initPid: c.record.pid)
             try parentEnd.send(.proceed)
             // The process's socket end closes at exec: EOF after its PID means it runs.
             while let m = try parentEnd.receive() {
