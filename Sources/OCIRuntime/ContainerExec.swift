@@ -77,7 +77,7 @@ public enum ContainerExec {
         }
         if stage1 == 0 {
             parentEnd.close()
-            ExecProcess.stage1(plan: plan, cgroupPaths: c.record.cgroupPaths, process: o.process, spec: spec, channel: childEnd,
+            ExecProcess.stage1(plan: plan, cgroupPaths: c.record.cgroupPaths, initPid: c.record.pid, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }
@@ -114,16 +114,14 @@ public enum ContainerExec {
 
 /// The stages of an exec'd process, the counterpart of InitProcess for a running container.
 enum ExecProcess {
-    static func stage1(plan: NamespacePlan, cgroupPaths: [String], process: Process, spec: Spec, channel ch: SyncChannel,
+    static func stage1(plan: NamespacePlan, cgroupPaths: [String], initPid: Int32, process: Process, spec: Spec, channel ch: SyncChannel,
                        preserveFds: Int, console: Int32?, listener: SeccompListener?,
                        container: SeccompContainer) -> Never {
         _ = sw_unblock_all_signals()
         _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
         do throws(RuntimeError) {
-            // Joins the container's cgroups itself: v1 through `tasks`, without the kernel's
-            // global lock (CgroupSelfJoin); v2 (no tasks file) through cgroup.procs.
-            try CgroupSelfJoin().run(cgroupPaths.map { Sys.exists($0 + "/tasks") ? $0 + "/tasks" : $0 + "/cgroup.procs" })
+            try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
             try plan.enterJoined()
             plan.closeJoins()
             let pid = sw_fork()

@@ -158,4 +158,28 @@ final class CgroupTests: XCTestCase {
         XCTAssertEqual(" \n0-3\n".trimmingCharacters(in: " \n"), "0-3")
         XCTAssertEqual("\n\n".trimmingCharacters(in: " \n"), "")
     }
+
+    /// A container running systemd keeps no process in its root cgroup: ps, kill --all and
+    /// delete must see the processes in the sub-cgroups it made. Plain directories stand in
+    /// for cgroups here (only cgroup.procs is read, only empty directories are removed).
+    func testPidsAndRemovalCoverSubCgroups() throws {
+        var template = Array("/tmp/swrun-cgtree-XXXXXX".utf8CString)
+        let top = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!)! })
+        defer { Sys.removeAll(top) }
+        let scope = top + "/c.scope"
+        try Sys.mkdirAll(scope + "/init.scope")
+        try Sys.mkdirAll(scope + "/system.slice/dbus.service")
+        try Sys.writeFile(scope + "/cgroup.procs", "")
+        try Sys.writeFile(scope + "/init.scope/cgroup.procs", "5\n")
+        try Sys.writeFile(scope + "/system.slice/cgroup.procs", "")
+        try Sys.writeFile(scope + "/system.slice/dbus.service/cgroup.procs", "7\n8\n")
+        XCTAssertEqual(CgroupManagers.pids(paths: [top + "/missing", scope]).sorted(), [5, 7, 8])
+
+        let empty = top + "/gone.scope"
+        try Sys.mkdirAll(empty + "/init.scope")
+        try Sys.mkdirAll(empty + "/system.slice/a.service")
+        try CgroupManagers.removeDirectory(empty)
+        XCTAssertFalse(Sys.exists(empty))
+        try CgroupManagers.removeDirectory(empty)  // already gone: not an error
+    }
 }

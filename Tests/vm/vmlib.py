@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -113,3 +116,36 @@ def weight(shares: int) -> str:
     linear = {256: "10", 512: "20", 1024: "39"}
     curve = {256: "35", 512: "59", 1024: "100"}
     return (linear if harness.IS_RUNC else curve)[shares]
+
+
+def systemd_podman(runtime: str, prefix: str):
+    """podman with `--cgroup-manager=systemd --runtime RUNTIME`, its storage in a fresh dir
+    under $TMPDIR (the systemd guest's root is read-only); skips outside the systemd VM.
+    The returned pm(*args, timeout=, check=) runs one podman command; pm.top is the dir,
+    pm.base the command line before the subcommand. End with close_podman(pm)."""
+    require_pure_v2()
+    if not Path("/run/systemd/system").is_dir():
+        pytest.skip("needs systemd as PID 1: run through `make test-vm` (the systemd VM)")
+    if not shutil.which("podman"):
+        pytest.skip("podman is not installed (scripts/vm/install.sh)")
+    top = Path(tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("TMPDIR", "/run")))
+    base = ["podman", "--storage-driver", "vfs", "--root", str(top / "root"), "--runroot", str(top / "runroot"),
+            "--tmpdir", str(top / "tmp"), "--network-config-dir", str(top / "net"),
+            "--cgroup-manager=systemd", "--events-backend=file", "--runtime", runtime]
+
+    def pm(*args, timeout=180, check=False):
+        p = subprocess.run(base + list(args), stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout)
+        if check:
+            assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p
+
+    pm.top = top
+    pm.base = base
+    return pm
+
+
+def close_podman(pm):
+    """Removes every container of a systemd_podman and its storage."""
+    pm("rm", "--all", "--force", "--time", "0")
+    subprocess.run(["rm", "-rf", str(pm.top)], capture_output=True)

@@ -101,18 +101,36 @@ enum CgroupManagers {
                             cgroupsPath: spec.linux?.cgroupsPath, id: id)
     }
 
-    /// The processes in a container's cgroup, read from the first path that has any.
+    /// The processes in a container's cgroup and every cgroup below it (a container running
+    /// systemd keeps none in its root), read from the first path that has any.
     static func pids(paths: [String]) -> [Int32] {
         for p in paths {
-            guard let text = try? Sys.readString(p + "/cgroup.procs") else { continue }
-            let pids = text.fields("\n").compactMap { Int32($0) }
+            let pids = pidsInTree(p)
             if !pids.isEmpty { return pids }
         }
         return []
     }
 
-    /// rmdir with a short retry: the last process can still be leaving when delete runs.
+    private static func pidsInTree(_ dir: String) -> [Int32] {
+        guard let text = try? Sys.readString(dir + "/cgroup.procs") else { return [] }
+        var pids = text.fields("\n").compactMap { Int32($0) }
+        for entry in Sys.listDirectory(dir) where Sys.isDirectory(dir + "/" + entry) {
+            pids += pidsInTree(dir + "/" + entry)
+        }
+        return pids
+    }
+
+    /// Removes a cgroup and the sub-cgroups a container made in it (systemd inside makes
+    /// init.scope, system.slice...), deepest first: rmdir refuses a cgroup with children.
     static func removeDirectory(_ path: String) throws(RuntimeError) {
+        for entry in Sys.listDirectory(path) where Sys.isDirectory(path + "/" + entry) {
+            try removeDirectory(path + "/" + entry)
+        }
+        try removeEmptyDirectory(path)
+    }
+
+    /// rmdir with a short retry: the last process can still be leaving when delete runs.
+    private static func removeEmptyDirectory(_ path: String) throws(RuntimeError) {
         var delay: UInt32 = 1000
         for attempt in 0..<12 {
             if rmdir(path) == 0 { return }

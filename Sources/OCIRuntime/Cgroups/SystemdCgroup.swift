@@ -107,7 +107,7 @@ final class SystemdCgroup: CgroupManager {
         let connection: SystemdBus
         if let bus { connection = bus } else { connection = try SystemdBus.connect() }
         try connection.stopUnit(unit)
-        try removeTree(path)
+        try CgroupManagers.removeDirectory(path)
     }
 
     private func connection() throws(RuntimeError) -> SystemdBus {
@@ -126,13 +126,5 @@ final class SystemdCgroup: CgroupManager {
             CgroupWriter.enableControllers(mountPoint: v2.mountPoint, directory: paths[0])
         }
         try CgroupWriter.apply(plan, directory: paths[0])
-    }
-
-    private static func removeTree(_ path: String) throws(RuntimeError) {
-        guard Sys.isDirectory(path) else { return }
-        for entry in Sys.listDirectory(path) where Sys.isDirectory(path + "/" + entry) {
-            try removeTree(path + "/" + entry)
-        }
-        try CgroupManagers.removeDirectory(path)
     }
 }

@@ -4,46 +4,25 @@ run/exec/stop/rm with limits; conmon passes `--systemd-cgroup` and a
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from vmlib import CGROOT, read, require_pure_v2
+from vmlib import CGROOT, close_podman, read, systemd_podman
 
 MB = 1 << 20
 
 
 @pytest.fixture(scope="module")
 def podman(runtime, rootfs):
-    require_pure_v2()
-    if not Path("/run/systemd/system").is_dir():
-        pytest.skip("needs systemd as PID 1: run through `make test-vm` (the systemd VM)")
-    if not shutil.which("podman"):
-        pytest.skip("podman is not installed (scripts/vm/install.sh)")
-    top = Path(tempfile.mkdtemp(prefix="podman-", dir=os.environ.get("TMPDIR", "/run")))
-    base = ["podman", "--storage-driver", "vfs", "--root", str(top / "root"), "--runroot", str(top / "runroot"),
-            "--tmpdir", str(top / "tmp"), "--network-config-dir", str(top / "net"),
-            "--cgroup-manager=systemd", "--events-backend=file", "--runtime", runtime]
-
-    def pm(*args, timeout=180, check=False):
-        p = subprocess.run(base + list(args), stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=timeout)
-        if check:
-            assert p.returncode == 0, (args, p.stdout, p.stderr)
-        return p
-
+    pm = systemd_podman(runtime, "podman-")
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    imp = subprocess.run(base + ["import", "-", "localhost/swrun-busybox"], stdin=tar.stdout,
+    imp = subprocess.run(pm.base + ["import", "-", "localhost/swrun-busybox"], stdin=tar.stdout,
                          capture_output=True, text=True, timeout=300)
     tar.wait()
     assert imp.returncode == 0, imp.stderr
     yield pm
-    pm("rm", "--all", "--force", "--time", "0")
-    subprocess.run(["rm", "-rf", str(top)], capture_output=True)
+    close_podman(pm)
 
 
 def show(unit: str, *props: str) -> dict[str, str]:
