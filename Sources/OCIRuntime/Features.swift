@@ -4,7 +4,7 @@ import Spec
 /// decide before they ask. Keep it in step with the code: a test checks each claim.
 public enum Features {
     public static func document(version: String) -> JSONValue {
-        let mountOptions = (Array(MountOptions.table.keys) + Array(MountOptions.propagationTable.keys) + ["bind", "rbind"]).sorted()
+        let mountOptions = (MountOptions.names + ["bind", "rbind"]).sorted()
         let caps = Spec.capabilityNumbers.sorted { $0.value < $1.value }.map { JSONValue.string($0.key) }
         func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
         return .object([

@@ -25,25 +25,65 @@ struct MountOptions: Equatable {
     static let MS_SHARED: UInt = 1 << 20, MS_RELATIME: UInt = 1 << 21, MS_I_VERSION: UInt = 1 << 23
     static let MS_STRICTATIME: UInt = 1 << 24, MS_LAZYTIME: UInt = 1 << 25
 
-    /// option → (set?, flag)
-    static let table: [String: (Bool, UInt)] = [
-        "async": (false, MS_SYNCHRONOUS), "atime": (false, MS_NOATIME), "defaults": (false, 0),
-        "dev": (false, MS_NODEV), "diratime": (false, MS_NODIRATIME), "dirsync": (true, MS_DIRSYNC),
-        "exec": (false, MS_NOEXEC), "iversion": (true, MS_I_VERSION), "lazytime": (true, MS_LAZYTIME),
-        "loud": (false, MS_SILENT), "mand": (true, MS_MANDLOCK), "noatime": (true, MS_NOATIME),
-        "nodev": (true, MS_NODEV), "nodiratime": (true, MS_NODIRATIME), "noexec": (true, MS_NOEXEC),
-        "noiversion": (false, MS_I_VERSION), "nolazytime": (false, MS_LAZYTIME),
-        "nomand": (false, MS_MANDLOCK), "norelatime": (false, MS_RELATIME),
-        "nostrictatime": (false, MS_STRICTATIME), "nosuid": (true, MS_NOSUID),
-        "nosymfollow": (true, MS_NOSYMFOLLOW), "relatime": (true, MS_RELATIME),
-        "remount": (true, MS_REMOUNT), "ro": (true, MS_RDONLY), "rw": (false, MS_RDONLY),
-        "silent": (true, MS_SILENT), "strictatime": (true, MS_STRICTATIME), "suid": (false, MS_NOSUID),
-        "sync": (true, MS_SYNCHRONOUS),
-    ]
-    static let propagationTable: [String: UInt] = [
-        "private": MS_PRIVATE, "rprivate": MS_PRIVATE | MS_REC, "shared": MS_SHARED,
-        "rshared": MS_SHARED | MS_REC, "slave": MS_SLAVE, "rslave": MS_SLAVE | MS_REC,
-        "unbindable": MS_UNBINDABLE, "runbindable": MS_UNBINDABLE | MS_REC,
+    /// option → (set?, flag). A switch, not a Dictionary: a dictionary with tuple values is one
+    /// more generic type for the runtime to instantiate by name on every create (bench/README.md).
+    static func flag(_ opt: String) -> (set: Bool, flag: UInt)? {
+        switch opt {
+        case "async": return (false, MS_SYNCHRONOUS)
+        case "atime": return (false, MS_NOATIME)
+        case "defaults": return (false, 0)
+        case "dev": return (false, MS_NODEV)
+        case "diratime": return (false, MS_NODIRATIME)
+        case "dirsync": return (true, MS_DIRSYNC)
+        case "exec": return (false, MS_NOEXEC)
+        case "iversion": return (true, MS_I_VERSION)
+        case "lazytime": return (true, MS_LAZYTIME)
+        case "loud": return (false, MS_SILENT)
+        case "mand": return (true, MS_MANDLOCK)
+        case "noatime": return (true, MS_NOATIME)
+        case "nodev": return (true, MS_NODEV)
+        case "nodiratime": return (true, MS_NODIRATIME)
+        case "noexec": return (true, MS_NOEXEC)
+        case "noiversion": return (false, MS_I_VERSION)
+        case "nolazytime": return (false, MS_LAZYTIME)
+        case "nomand": return (false, MS_MANDLOCK)
+        case "norelatime": return (false, MS_RELATIME)
+        case "nostrictatime": return (false, MS_STRICTATIME)
+        case "nosuid": return (true, MS_NOSUID)
+        case "nosymfollow": return (true, MS_NOSYMFOLLOW)
+        case "relatime": return (true, MS_RELATIME)
+        case "remount": return (true, MS_REMOUNT)
+        case "ro": return (true, MS_RDONLY)
+        case "rw": return (false, MS_RDONLY)
+        case "silent": return (true, MS_SILENT)
+        case "strictatime": return (true, MS_STRICTATIME)
+        case "suid": return (false, MS_NOSUID)
+        case "sync": return (true, MS_SYNCHRONOUS)
+        default: return nil
+        }
+    }
+
+    static func propagation(_ opt: String) -> UInt? {
+        switch opt {
+        case "private": return MS_PRIVATE
+        case "rprivate": return MS_PRIVATE | MS_REC
+        case "shared": return MS_SHARED
+        case "rshared": return MS_SHARED | MS_REC
+        case "slave": return MS_SLAVE
+        case "rslave": return MS_SLAVE | MS_REC
+        case "unbindable": return MS_UNBINDABLE
+        case "runbindable": return MS_UNBINDABLE | MS_REC
+        default: return nil
+        }
+    }
+
+    /// Every option name flag(_:) and propagation(_:) know (features.md).
+    static let names: [String] = [
+        "async", "atime", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
+        "lazytime", "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion",
+        "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "relatime", "remount",
+        "ro", "rw", "silent", "strictatime", "suid", "sync", "private", "rprivate",
+        "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
     ]
 
     static func parse(_ options: [String]?) -> MountOptions {
@@ -52,15 +92,15 @@ struct MountOptions: Equatable {
             if opt == "bind" { o.bind = true; continue }
             if opt == "rbind" { o.bind = true; o.recursive = true; continue }
             if opt == "tmpcopyup" { o.copyUp = true; continue }
-            if let (set, flag) = table[opt] {
+            if let (set, flag) = flag(opt) {
                 if set { o.flags |= flag; o.clearFlags &= ~flag } else { o.flags &= ~flag; o.clearFlags |= flag }
                 continue
             }
-            if let p = propagationTable[opt] { o.propagation.append(p); continue }
+            if let p = propagation(opt) { o.propagation.append(p); continue }
             o.data.append(opt)
         }
         return o
     }
 
-    var dataString: String { data.joined(separator: ",") }
+    var dataString: String { data.commaJoined }
 }

@@ -153,10 +153,11 @@ enum Sys {
         let utf8 = Array(path.utf8)
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
         let absolute = utf8.first == slash
-        // Components as (start, end) byte offsets: tuples, not Range<Int>, whose array type
-        // costs a runtime conformance lookup (Int: Comparable) on first use, ~150k instructions.
+        // Components as start and end byte offsets, in two [Int]: an array of Range<Int> or of
+        // tuples is a generic type the runtime instantiates by name on first use (Range<Int>
+        // also a conformance lookup, ~150k instructions); [Int] comes prespecialized.
         // ".." above the root is dropped, kept in a relative path.
-        var parts: [(start: Int, end: Int)] = []
+        var starts: [Int] = [], ends: [Int] = []
         var dirty = utf8.isEmpty || (utf8.count > 1 && utf8.last == slash)
         var i = 0
         while i < utf8.count {
@@ -167,15 +168,15 @@ enum Sys {
             if n == 1 && utf8[i] == dot {
                 dirty = true
             } else if n == 2 && utf8[i] == dot && utf8[i + 1] == dot {
-                if let last = parts.last, !(last.end - last.start == 2 && utf8[last.start] == dot && utf8[last.start + 1] == dot) {
-                    parts.removeLast(); dirty = true
+                if let ls = starts.last, let le = ends.last, !(le - ls == 2 && utf8[ls] == dot && utf8[ls + 1] == dot) {
+                    starts.removeLast(); ends.removeLast(); dirty = true
                 } else if !absolute {
-                    parts.append((i, j))
+                    starts.append(i); ends.append(j)
                 } else {
                     dirty = true
                 }
             } else {
-                parts.append((i, j))
+                starts.append(i); ends.append(j)
             }
             i = j
         }
@@ -183,9 +184,9 @@ enum Sys {
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         if absolute { out.append(slash) }
-        for (k, r) in parts.enumerated() {
+        for k in starts.indices {
             if k > 0 { out.append(slash) }
-            out.append(contentsOf: utf8[r.start..<r.end])
+            out.append(contentsOf: utf8[starts[k]..<ends[k]])
         }
         if out.isEmpty { out.append(dot) }
         return String(decoding: out, as: UTF8.self)

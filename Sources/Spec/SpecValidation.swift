@@ -108,17 +108,19 @@ extension Spec {
     }
 
     func validateRlimits(_ rlimits: [POSIXRlimit]) throws(RuntimeError) {
-        var seen: [String: Int] = [:]
+        // An array, not a [String: Int]: a handful of entries, and one generic type fewer for
+        // the runtime to instantiate on every create.
+        var seen: [String] = []
         for (i, rl) in rlimits.enumerated() {
             let path = "process.rlimits[\(i)]"
             guard Spec.rlimitNumbers[rl.type] != nil else {
                 throw RuntimeError.config(path + ".type", "unknown rlimit \"\(rl.type)\"")
             }
-            if let first = seen[rl.type] {
+            if let first = seen.firstIndex(of: rl.type) {
                 throw RuntimeError.config(path + ".type",
                     "duplicate rlimit \"\(rl.type)\" (also at process.rlimits[\(first)])")
             }
-            seen[rl.type] = i
+            seen.append(rl.type)
             guard rl.soft <= rl.hard else {
                 throw RuntimeError.config(path + ".soft",
                     "soft limit \(rl.soft) is greater than the hard limit \(rl.hard)")

@@ -14,7 +14,7 @@ struct CgroupHierarchy: Equatable {
     /// This process's own cgroup in the hierarchy, from /proc/self/cgroup.
     var ownPath: String
 
-    var name: String { isV2 ? "unified" : controllers.joined(separator: ",") }
+    var name: String { isV2 ? "unified" : controllers.commaJoined }
 
     /// The directory on the host for a cgroup path given relative to the hierarchy's root.
     func directory(for cgroupPath: String) -> String {
@@ -65,9 +65,7 @@ enum CgroupHierarchies {
                     .filter { knownControllers.contains($0) || $0.hasPrefix("name=") }
                 guard !ctrls.isEmpty else { continue }
                 let sorted = ctrls.sorted()
-                // Concatenated by hand: [String].joined is an unspecialized generic here (a
-                // runtime witness lookup on first use).
-                let key = sorted.reduce("") { $0.isEmpty ? $1 : $0 + "," + $1 }
+                let key = sorted.commaJoined
                 guard !seen.contains(key) else { continue }
                 seen.append(key)
                 // /proc/self/cgroup lists controllers in the kernel's order; match as a set.

@@ -59,7 +59,9 @@ struct CgroupSelfJoin {
     /// pivot_root the host's cgroup mounts are detached from the init's namespace, but a
     /// lookup below a mount's own root still works through an fd of it. Empty: the paths
     /// are opened as they are.
-    var mounts: [(path: String, fd: Int32)] = []
+    /// (Two arrays rather than one of tuples: see Sys.clean.)
+    var mountPaths: [String] = []
+    var mountFds: [Int32] = []
 
     static func holding(_ hierarchies: [CgroupHierarchy]) throws(RuntimeError) -> CgroupSelfJoin {
         var j = CgroupSelfJoin()
@@ -70,7 +72,8 @@ struct CgroupSelfJoin {
                 j.close()
                 throw RuntimeError.sys("open", "open cgroup hierarchy \(h.mountPoint)", errno: e)
             }
-            j.mounts.append((h.mountPoint, fd))
+            j.mountPaths.append(h.mountPoint)
+            j.mountFds.append(fd)
         }
         return j
     }
@@ -79,9 +82,14 @@ struct CgroupSelfJoin {
         for f in files {
             var dirfd = AT_FDCWD
             var path = f
-            if let m = mounts.filter({ f.hasPrefix($0.path + "/") }).max(by: { $0.path.utf8.count < $1.path.utf8.count }) {
-                dirfd = m.fd
-                path = String(f.utf8.dropFirst(m.path.utf8.count + 1))!
+            var best = -1
+            for i in mountPaths.indices where f.hasPrefix(mountPaths[i] + "/")
+                && (best < 0 || mountPaths[i].utf8.count > mountPaths[best].utf8.count) {
+                best = i
+            }
+            if best >= 0 {
+                dirfd = mountFds[best]
+                path = String(f.utf8.dropFirst(mountPaths[best].utf8.count + 1))!
             }
             let fd = try Sys.check("open", "open \(f)") { openat(dirfd, path, O_WRONLY | O_CLOEXEC) }
             defer { Glibc.close(fd) }
@@ -89,7 +97,7 @@ struct CgroupSelfJoin {
         }
     }
 
-    func close() { for m in mounts { Glibc.close(m.fd) } }
+    func close() { for fd in mountFds { Glibc.close(fd) } }
 }
 
 enum CgroupManagers {

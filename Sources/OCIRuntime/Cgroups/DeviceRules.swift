@@ -19,7 +19,7 @@ public enum DeviceRules {
     /// The same from the two config fields: linux.resources.devices and linux.devices.
     public static func effective(rules config: [LinuxDeviceCgroup]?, devices: [LinuxDevice]?) -> [LinuxDeviceCgroup] {
         var rules = config ?? []
-        let configured = Set((devices ?? []).map(\.path))
+        let configured = (devices ?? []).map(\.path)  // an array: a few paths, no Set<String> to instantiate
         for d in runcDefaults where !configured.contains(d.path ?? "") {
             rules.append(d.rule)
         }

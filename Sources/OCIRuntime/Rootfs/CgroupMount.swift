@@ -58,7 +58,7 @@ struct CgroupMountPlan {
         let target = InRoot.procPath(dir)
         if cgroupns {
             let fstype = h.isV2 ? "cgroup2" : "cgroup"
-            let data = h.isV2 ? "" : h.controllers.joined(separator: ",")
+            let data = h.isV2 ? "" : h.controllers.commaJoined
             if Glibc.mount("cgroup", target, fstype, flags, data.isEmpty ? nil : data) == 0 { return }
             // A cgroup namespace owned by a user namespace may not mount v1 hierarchies:
             // fall back to the bind mount below.

@@ -17,7 +17,7 @@ struct RootfsSetup {
 
     static func propagationFlag(_ name: String?) -> UInt? {
         guard let name else { return nil }
-        return MountOptions.propagationTable[name]
+        return MountOptions.propagation(name)
     }
 
     /// Without a mount namespace of its own (allowed by the spec, and tested by the OCI
