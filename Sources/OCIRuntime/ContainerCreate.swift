@@ -101,16 +101,23 @@ public enum ContainerCreate {
             // by the init itself (CgroupSelfJoin) or below.
             let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
             var placed: Int32 = 0
-            let single = plan.singleStage
+            var single = plan.singleStage
             // Only the PID namespace needs the clone; the init unshares the others itself, so that
             // making the network namespace (the costliest, ~1 ms) overlaps the cgroup setup here.
             let nsFlags = single ? UInt64(UInt32(bitPattern: plan.unshareFlags & NamespacePlan.CLONE_NEWPID)) : 0
-            let stage1 = cgroupFd >= 0 || nsFlags != 0 ? sw_clone_into(nsFlags, cgroupFd, &placed) : sw_fork()
+            var stage1 = cgroupFd >= 0 || nsFlags != 0 ? sw_clone_into(nsFlags, cgroupFd, &placed) : sw_fork()
+            var cloneErrno = errno
+            if stage1 < 0 && nsFlags != 0 && cloneErrno == ENOSYS {
+                // No clone3 (a seccomp profile of an enclosing container, such as Docker's, makes
+                // it ENOSYS): the two-stage init, whose new PID namespace needs only fork.
+                single = false
+                stage1 = sw_fork()
+                cloneErrno = errno
+            }
             if cgroupFd >= 0 { close(cgroupFd) }
             if stage1 < 0 {
-                let e = errno
                 childEnd.close()
-                throw RuntimeError.sys("clone3", "start the container init", errno: e, jsonPath: "linux.namespaces")
+                throw RuntimeError.sys("clone3", "start the container init", errno: cloneErrno, jsonPath: "linux.namespaces")
             }
             if stage1 == 0 {
                 parentEnd.close()

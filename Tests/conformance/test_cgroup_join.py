@@ -10,6 +10,10 @@ namespace must be set up in between), and for exec.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+
+import pytest
 
 from conftest import cgroup_mounts
 
@@ -76,3 +80,20 @@ def test_exec_joins_every_hierarchy(h):
     assert h.delete(ctid).rc == 0
     left = [m + cg for m in cgroup_mounts() if os.path.exists(m + cg)]
     assert not left, left
+
+
+def test_init_without_clone3(h):
+    """Inside a container whose seccomp profile answers clone3 with ENOSYS (Docker's does),
+    the single-clone path is not there: the two-stage init takes over."""
+    if not shutil.which("strace"):
+        pytest.skip("needs strace (scripts/install-deps.sh)")
+    cg = f"/swrun-join-{h.new_id()}"
+    cfg = h.config(["sh", "-c", "cat /proc/self/cgroup; echo pid=$$"])
+    cfg["linux"]["cgroupsPath"] = cg
+    bundle = h.bundle(cfg)
+    cmd = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=clone3", "-e", "inject=clone3:error=ENOSYS"]
+    p = subprocess.run(cmd + h.cmd("run", "--bundle", str(bundle), h.new_id()), capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert_in_container_cgroup(p.stdout, cg)
+    assert "pid=1" in p.stdout, p.stdout

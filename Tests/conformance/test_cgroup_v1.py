@@ -199,7 +199,9 @@ def test_no_resources_still_runs(h):
     ({"memory": {"swappiness": 101}}, "linux.resources.memory.swappiness"),
     ({"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]}, "linux.resources.hugepageLimits[0].pageSize"),
     ({"unified": {"../../escape": "1"}}, 'linux.resources.unified["../../escape"]'),
-], ids=["swap-below-limit", "swappiness", "pagesize", "unified-escape"])
+    # Refused by the kernel only, after the init is cloned: the init and the cgroups go too.
+    ({"cpu": {"cpus": "63"}}, "linux.resources.cpu.cpus"),
+], ids=["swap-below-limit", "swappiness", "pagesize", "unified-escape", "cpus-beyond-host"])
 def test_bad_resources_fail_cleanly(h, resources, path):
     cfg = h.config(["true"])
     cfg["linux"]["resources"] = resources

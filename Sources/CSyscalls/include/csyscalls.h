@@ -10,7 +10,8 @@
 // Process creation. fork() is not importable into Swift; single-threaded callers only.
 pid_t sw_fork(void);
 pid_t sw_gettid(void);
-/* fork, started in the v2 cgroup of cgroup_fd when the kernel can (*placed = 1). */
+/* fork with clone3: started in the v2 cgroup of cgroup_fd when the kernel can (*placed = 1),
+   and in the new namespaces of ns_flags. Without ns_flags it falls back to fork(). */
 pid_t sw_clone_into(uint64_t ns_flags, int cgroup_fd, int *placed);
 int sw_unshare(int flags);
 int sw_setns(int fd, int nstype);

@@ -72,9 +72,9 @@ final class SystemdCgroup: CgroupManager {
         try connection().setUnitProperties(unit.unit, properties: SystemdDeviceAllow.properties(rules))
     }
 
-    /// The first process starts the scope (runc's Apply(pid)); later ones are moved into it.
     var systemdUnit: String? { unit.unit }
 
+    /// The first process starts the scope (runc's Apply(pid)); later ones are moved into it.
     func join(pid: Int32) throws(RuntimeError) {
         if started {
             try Sys.writeFile(paths[0] + "/cgroup.procs", String(pid), flags: 0)
