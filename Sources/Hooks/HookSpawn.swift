@@ -63,12 +63,10 @@ struct SpawnedHook {
         posix_spawnattr_setpgroup(&attr, 0)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
-        var cargv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        defer { for p in cargv { free(p) }; for p in cenv { free(p) } }
-
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, &attr, &cargv, &cenv)
+        let rc = withCStringArray(argv) { cargv in
+            withCStringArray(env) { cenv in posix_spawn(&pid, path, &actions, &attr, cargv, cenv) }
+        }
         if rc != 0 {
             for fd in ours { close(fd) }
             throw RuntimeError.sys("posix_spawn", "run hook \(path)", errno: rc, jsonPath: jsonPath,

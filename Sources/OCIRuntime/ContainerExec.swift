@@ -41,7 +41,7 @@ public enum ContainerExec {
         var plan = NamespacePlan()
         defer { plan.closeJoins() }
         for type in nsOrder {
-            let name = NamespacePlan.procNames[type]!
+            let name = NamespacePlan.procName(type)
             let theirs = "/proc/\(c.record.pid)/ns/\(name)"
             var a = stat(), b = stat()
             guard stat(theirs, &a) == 0 else { continue }
@@ -51,7 +51,7 @@ public enum ContainerExec {
                 let e = errno
                 throw RuntimeError.sys("open", "open \(theirs)", errno: e)
             }
-            plan.joins.append(NamespacePlan.Join(type: type, flag: NamespacePlan.flags[type]!, fd: fd, path: theirs))
+            plan.joins.append(NamespacePlan.Join(type: type, flag: NamespacePlan.flag(type)!, fd: fd, path: theirs))
         }
         if o.process.terminal == true && o.consoleSocket == nil && o.detach {
             throw RuntimeError.config("process.terminal", "a detached process with a terminal needs --console-socket")
@@ -170,10 +170,12 @@ enum ExecProcess {
             _exit(1)
         }
         // The sync socket is close-on-exec: the parent sees EOF once exec succeeds.
-        var cargs: [UnsafeMutablePointer<CChar>?] = (process.args ?? []).map { strdup($0) } + [nil]
-        var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        execve(executable, &cargs, &cenv)
-        let e = errno
+        let e = withCStringArray(process.args ?? []) { argv in
+            withCStringArray(env) { envp in
+                execve(executable, argv, envp)
+                return errno
+            }
+        }
         try? ch.send(.failure(RuntimeError.sys("execve", "exec \(executable)", errno: e, jsonPath: "process.args[0]")))
         _exit(127)
     }

@@ -5,7 +5,7 @@ import Spec
 public enum Features {
     public static func document(version: String) -> JSONValue {
         let mountOptions = (MountOptions.names + ["bind", "rbind"]).sorted()
-        let caps = Spec.capabilityNumbers.sorted { $0.value < $1.value }.map { JSONValue.string($0.key) }
+        let caps = Spec.capabilityNames.map { JSONValue.string($0) }
         func strings(_ a: [String]) -> JSONValue { .array(a.map { .string($0) }) }
         return .object([
             ("ociVersionMin", .string("1.0.0")),

@@ -288,10 +288,12 @@ enum InitProcess {
     }
 
     static func exec(_ path: String, args: [String], env: [String]) -> Never {
-        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        var cenv: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
-        execve(path, &cargs, &cenv)
-        let e = errno
+        let e = withCStringArray(args) { argv in
+            withCStringArray(env) { envp in
+                execve(path, argv, envp)
+                return errno
+            }
+        }
         Log.stderr("swrun: exec \(path): \(Sys.errnoText(e))")
         _exit(e == ENOENT ? 127 : 126)
     }

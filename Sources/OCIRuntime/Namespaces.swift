@@ -14,15 +14,18 @@ struct NamespacePlan {
         var path: String
     }
 
-    static let flags: [String: Int32] = [
-        "pid": 0x2000_0000, "network": 0x4000_0000, "mount": 0x0002_0000, "ipc": 0x0800_0000,
-        "uts": 0x0400_0000, "user": 0x1000_0000, "cgroup": 0x0200_0000, "time": 0x0000_0080,
-    ]
-    /// The names /proc/PID/ns uses, for error messages.
-    static let procNames: [String: String] = [
-        "pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts", "user": "user",
-        "cgroup": "cgroup", "time": "time",
-    ]
+    /// CLONE_NEW* flags and the names /proc/PID/ns uses (for error messages), indexed like
+    /// Spec.namespaceTypes: arrays, not String-keyed dictionaries (see Spec.rlimitNames).
+    static let cloneFlags: [Int32] = [0x2000_0000, 0x4000_0000, 0x0002_0000, 0x0800_0000,
+                                      0x0400_0000, 0x1000_0000, 0x0200_0000, 0x0000_0080]
+    static let procNames: [String] = ["pid", "net", "mnt", "ipc", "uts", "user", "cgroup", "time"]
+
+    static func flag(_ type: String) -> Int32? {
+        Spec.namespaceTypes.firstIndex(of: type).map { cloneFlags[$0] }
+    }
+    static func procName(_ type: String) -> String {
+        Spec.namespaceTypes.firstIndex(of: type).map { procNames[$0] } ?? type
+    }
 
     static let CLONE_NEWPID: Int32 = 0x2000_0000
 
@@ -32,13 +35,13 @@ struct NamespacePlan {
     var joins: [Join] = []
 
     func has(_ type: String) -> Bool {
-        guard let f = NamespacePlan.flags[type] else { return false }
+        guard let f = NamespacePlan.flag(type) else { return false }
         if type == "user" { return newUser || joins.contains { $0.type == "user" } }
         return unshareFlags & f != 0 || joins.contains { $0.type == type }
     }
     func creates(_ type: String) -> Bool {
         if type == "user" { return newUser }
-        guard let f = NamespacePlan.flags[type] else { return false }
+        guard let f = NamespacePlan.flag(type) else { return false }
         return unshareFlags & f != 0
     }
 
@@ -46,7 +49,7 @@ struct NamespacePlan {
         var plan = NamespacePlan()
         for (i, ns) in (spec.linux?.namespaces ?? []).enumerated() {
             let jp = "linux.namespaces[\(i)]"
-            guard let flag = flags[ns.type] else {
+            guard let flag = NamespacePlan.flag(ns.type) else {
                 throw RuntimeError.config(jp + ".type", "unknown namespace type \"\(ns.type)\"")
             }
             if let path = ns.path, !path.isEmpty {
@@ -67,9 +70,9 @@ struct NamespacePlan {
                 if actual != flag {
                     close(fd)
                     plan.closeJoins()
-                    let actualName = flags.first { $0.value == actual }.map { procNames[$0.key] ?? $0.key } ?? "unknown"
+                    let actualName = cloneFlags.firstIndex(of: actual).map { procNames[$0] } ?? "unknown"
                     throw RuntimeError.config(jp + ".path",
-                        "\(path) is a \(actualName) namespace, not a \(procNames[ns.type] ?? ns.type) namespace")
+                        "\(path) is a \(actualName) namespace, not a \(procName(ns.type)) namespace")
                 }
                 plan.joins.append(Join(type: ns.type, flag: flag, fd: fd, path: path))
             } else if ns.type == "user" {

@@ -79,6 +79,14 @@ enum Sys {
             throw error
         }
         close(fd)
+        // Renaming over an existing file makes ext4 (auto_da_alloc) start writing the new one
+        // out before rename returns: ~0.1-0.3 ms of every create with --root on disk.
+        // Exchanging the two files is as atomic for readers and skips that; ENOENT (the
+        // first write) and EINVAL (a filesystem without exchange) take the plain rename.
+        if sw_rename_exchange(tmp, path) == 0 {
+            unlink(tmp)
+            return
+        }
         try check("rename", "rename \(tmp) to \(path)") { rename(tmp, path) }
     }
 
@@ -209,12 +217,18 @@ enum Sys {
 }
 
 extension String {
-    /// Foundation's trimming, for the few places that need it without Foundation.
+    /// Foundation's trimming, for the few places that need it without Foundation. `set` is
+    /// ASCII (whitespace, newlines): the trim works on UTF-8 bytes, with no Set<Character>
+    /// and no grapheme breaking on the create path.
     func trimmingCharacters(in set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s.removeFirst() }
-        while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
+        let u = utf8, strip = set.utf8
+        var start = u.startIndex, end = u.endIndex
+        while start < end, strip.contains(u[start]) { start = u.index(after: start) }
+        while start < end {
+            let before = u.index(before: end)
+            guard strip.contains(u[before]) else { break }
+            end = before
+        }
+        return String(self[start..<end])
     }
 }

@@ -93,7 +93,7 @@ public struct User: Sendable, Equatable {
     }
 }
 
-/// Capability names (`CAP_...`); unknown names are the runtime's call (runc warns and skips them), see `Spec.capabilityNumbers`.
+/// Capability names (`CAP_...`); unknown names are the runtime's call (runc warns and skips them), see `Spec.capabilityNames`.
 public struct LinuxCapabilities: Sendable, Equatable {
     public var bounding: [String]?
     public var effective: [String]?

@@ -113,7 +113,7 @@ extension Spec {
         var seen: [String] = []
         for (i, rl) in rlimits.enumerated() {
             let path = "process.rlimits[\(i)]"
-            guard Spec.rlimitNumbers[rl.type] != nil else {
+            guard Spec.rlimitNumber(rl.type) != nil else {
                 throw RuntimeError.config(path + ".type", "unknown rlimit \"\(rl.type)\"")
             }
             if let first = seen.firstIndex(of: rl.type) {
@@ -130,10 +130,14 @@ extension Spec {
 
     /// Setting the hostname in the runtime's own UTS namespace would rename the host.
     func validateHostNames() throws(RuntimeError) {
-        for (key, value) in [("hostname", hostname), ("domainname", domainname)] {
-            if let value, !value.isEmpty, namespace("uts") == nil {
-                throw RuntimeError.config(key, "requires a uts namespace in linux.namespaces")
-            }
+        // Two plain checks, not a loop over [(String, String?)]: an array of tuples is a
+        // generic type the runtime instantiates by name on every create.
+        guard namespace("uts") == nil else { return }
+        if let h = hostname, !h.isEmpty {
+            throw RuntimeError.config("hostname", "requires a uts namespace in linux.namespaces")
+        }
+        if let d = domainname, !d.isEmpty {
+            throw RuntimeError.config("domainname", "requires a uts namespace in linux.namespaces")
         }
     }
 

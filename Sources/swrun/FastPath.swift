@@ -14,7 +14,7 @@ enum FastPath {
         // Arrays, not Sets: each generic type a process first touches costs a runtime metadata
         // lookup, and these lists are a handful of strings.
         var flags: [String] = []
-        var values: [String: String] = [:]
+        var values = StringTable()  // not a [String: String]: see StringTable
         let valued = ["--bundle", "-b", "--pid-file", "--console-socket", "--preserve-fds"]
         let boolean = ["--force", "-f", "--all", "-a", "--detach", "-d", "--no-pivot",
                        "--no-new-keyring", "--keep", "--no-subreaper"]
@@ -62,7 +62,7 @@ enum FastPath {
         return 0
     }
 
-    static func createOptions(id: String, flags: [String], values: [String: String]) -> CreateOptions? {
+    static func createOptions(id: String, flags: [String], values: StringTable) -> CreateOptions? {
         var preserve = 0
         if let n = values["--preserve-fds"] {
             guard let v = Int(n), v >= 0 else { return nil }

@@ -25,12 +25,20 @@ final class CgroupTests: XCTestCase {
                                 procCgroup: CgroupHierarchies.parseProcCgroup(Self.hybridProcCgroup))
     }
 
-    func testParseProcCgroup() {
+    func testParseStringTable() {
         let own = CgroupHierarchies.parseProcCgroup(Self.hybridProcCgroup)
-        XCTAssertEqual(own, ["name=systemd": "/", "memory": "/process_api/7afb", "cpuset": "/", "cpu": "/", "": "/"])
+        XCTAssertEqual(own.keys.count, 5)
+        XCTAssertEqual(own["name=systemd"], "/")
+        XCTAssertEqual(own["memory"], "/process_api/7afb")
+        XCTAssertEqual(own["cpuset"], "/")
+        XCTAssertEqual(own["cpu"], "/")
+        XCTAssertEqual(own[""], "/")
+        XCTAssertNil(own["pids"])
         // Paths may contain ':'.
-        XCTAssertEqual(CgroupHierarchies.parseProcCgroup("0::/a:b\n"), ["": "/a:b"])
-        XCTAssertEqual(CgroupHierarchies.parseProcCgroup("garbage\n\n"), [:])
+        XCTAssertEqual(CgroupHierarchies.parseProcCgroup("0::/a:b\n"), StringTable(keys: [""], values: ["/a:b"]))
+        XCTAssertEqual(CgroupHierarchies.parseProcCgroup("garbage\n\n"), StringTable())
+        // A repeated key keeps the last path, as the dictionary did.
+        XCTAssertEqual(CgroupHierarchies.parseProcCgroup("0::/a\n0::/b\n"), StringTable(keys: [""], values: ["/b"]))
     }
 
     func testHybridHost() {

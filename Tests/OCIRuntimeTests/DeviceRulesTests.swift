@@ -63,7 +63,8 @@ final class DeviceRulesTests: XCTestCase {
 
     func writes(_ current: String, _ rules: [LinuxDeviceCgroup]) throws -> [String] {
         let target = try V1DeviceState(rules: try DeviceRule.parse(rules))
-        return DeviceRules.v1Writes(from: V1DeviceState(list: current), to: target).map { "\($0.0): \($0.1)" }
+        let w = DeviceRules.v1Writes(from: V1DeviceState(list: current), to: target)
+        return zip(w.files, w.lines).map { "\($0): \($1)" }
     }
 
     func testV1FreshCgroupIsResetThenAllowed() throws {

@@ -20,6 +20,26 @@ final class ProcessStateTests: XCTestCase {
         XCTAssertFalse(ProcStat.isAlive(-1, startTime: a.startTime))
     }
 
+    func testProcStatParse() throws {
+        // comm with spaces and parentheses: fields start after the last ')'.
+        let line = "4242 (a) b (c) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654321 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+        let s = try XCTUnwrap(ProcStat.parse(Array(line.utf8)))
+        XCTAssertEqual(s.state, "S")
+        XCTAssertEqual(s.startTime, 987654321)
+        XCTAssertEqual(ProcStat.parse(Array("1 (x) Z 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 42".utf8))?.startTime, 42)
+        XCTAssertEqual(ProcStat.parse(Array("1 (x) Z 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 42".utf8))?.state, "Z")
+        // Too short, no starttime, not a number, no ')' at all.
+        XCTAssertNil(ProcStat.parse(Array("1 (x) S 0 0".utf8)))
+        XCTAssertNil(ProcStat.parse(Array("1 (x) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 ".utf8)))
+        XCTAssertNil(ProcStat.parse(Array("1 (x) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 4x".utf8)))
+        XCTAssertNil(ProcStat.parse(Array("1 x S".utf8)))
+        // The real file agrees with a plain split of it.
+        let text = try String(decoding: Sys.readFile("/proc/self/stat"), as: UTF8.self)
+        let after = text[text.index(after: try XCTUnwrap(text.lastIndex(of: ")")))...].split(separator: " ")
+        let me = try XCTUnwrap(ProcStat.read(getpid()))
+        XCTAssertEqual(me.startTime, UInt64(after[19]))
+    }
+
     func testProcStatOfAMissingPid() {
         // Above the kernel's PID_MAX_LIMIT (4194304): never a live process.
         XCTAssertNil(ProcStat.read(4_194_305))

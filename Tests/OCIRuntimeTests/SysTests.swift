@@ -69,8 +69,10 @@ final class SysTests: XCTestCase {
         XCTAssertEqual(Rlimits.format(0), "0")
         XCTAssertEqual(Rlimits.shortName("RLIMIT_NOFILE"), "nofile")
         XCTAssertEqual(Rlimits.shortName("CORE"), "core")
-        XCTAssertEqual(Rlimits.numbers["RLIMIT_NOFILE"], 7)
-        XCTAssertEqual(Rlimits.numbers.count, 16)
+        XCTAssertEqual(Spec.rlimitNumber("RLIMIT_NOFILE"), 7)
+        XCTAssertEqual(Spec.rlimitNumber("RLIMIT_RTTIME"), 15)
+        XCTAssertNil(Spec.rlimitNumber("RLIMIT_BOGUS"))
+        XCTAssertEqual(Spec.rlimitNames.count, 16)
     }
 
     func testRlimitsUnknownTypeNamesItsPath() {

@@ -101,9 +101,12 @@ final class SpecValidationTests: XCTestCase {
         var spec = Spec.defaultSpec(rootless: false)
         spec.process?.capabilities?.bounding?.append("CAP_FROM_THE_FUTURE")
         XCTAssertNoThrow(try spec.validate(bundle: bundle.path))
-        XCTAssertEqual(Spec.capabilityNumbers["CAP_CHECKPOINT_RESTORE"], 40)
-        XCTAssertEqual(Spec.capabilityNumbers["CAP_SYS_ADMIN"], 21)
-        XCTAssertEqual(Set(Spec.capabilityNumbers.values), Set(0...40))
+        XCTAssertEqual(Spec.capabilityNumber("CAP_CHECKPOINT_RESTORE"), 40)
+        XCTAssertEqual(Spec.capabilityNumber("CAP_SYS_ADMIN"), 21)
+        XCTAssertEqual(Spec.capabilityNumber("CAP_CHOWN"), 0)
+        XCTAssertNil(Spec.capabilityNumber("CAP_BOGUS"))
+        XCTAssertEqual(Spec.capabilityNames.count, 41)
+        XCTAssertEqual(Set(Spec.capabilityNames).count, 41)
     }
 
     func testConsoleSizeWithoutTerminalIsAccepted() {

@@ -1,6 +1,7 @@
 """What the container gets (config.md / config-linux.md), seen by a probe inside."""
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -655,6 +656,71 @@ def test_rootfs_propagation_accepted(h, prop):
     cfg = h.config(["true"])
     cfg["linux"]["rootfsPropagation"] = prop
     ok(h.run(cfg))
+
+
+def _host_propagation(path) -> str:
+    """The optional fields (shared:N, master:N, unbindable) of the host mount at path."""
+    with open("/proc/self/mountinfo") as f:
+        for line in reversed(f.read().splitlines()):  # the top mount at a point is listed last
+            fields = line.split()
+            if fields[4] == str(path):
+                return " ".join(fields[6:fields.index("-")])
+    raise AssertionError(f"{path} is not a mount point")
+
+
+@pytest.mark.parametrize("host_prop,prop", [
+    ("shared", None), ("shared", "rshared"), ("shared", "shared"),
+    ("unbindable", None), ("unbindable", "rslave"), ("unbindable", "rprivate"),
+])
+def test_rootfs_under_shared_or_unbindable_host_mount(h, host_prop, prop):
+    """pivot_root refuses a new root whose parent mount is shared, and binding the rootfs fails
+    when its mount is unbindable: swrun makes that parent private, in the container's mount
+    namespace only, and reads mountinfo for it only when it must (a shared rootfsPropagation,
+    or a bind refused with EINVAL). This kernel's copy of the mount namespace already drops
+    "unbindable" (the bind then succeeds); the EINVAL way in is forced in the next test. The
+    host mount keeps its propagation."""
+    d = h.tmpdir(f"parent-{host_prop}-{prop}")
+    subprocess.run(["mount", "--bind", str(d), str(d)], check=True)
+    try:
+        subprocess.run(["mount", f"--make-{host_prop}", str(d)], check=True)
+        before = _host_propagation(d)
+        assert (host_prop == "shared") == ("shared:" in before), before
+        assert (host_prop == "unbindable") == ("unbindable" in before), before
+        rootfs = h.rootfs_copy(d / "rootfs")
+        cfg = h.config(["sh", "-c", "echo hello > /tmp/x && cat /tmp/x"])
+        cfg["root"] = {"path": str(rootfs), "readonly": False}
+        if prop:
+            cfg["linux"]["rootfsPropagation"] = prop
+        assert ok(h.run(cfg)).strip() == "hello"
+        assert _host_propagation(d) == before
+    finally:
+        subprocess.run(["umount", "-l", str(d)])
+
+
+def test_rootfs_bind_refused_falls_back_to_private_parent(h):
+    """The rootfs bind refused with EINVAL (an unbindable parent on kernels whose namespace
+    copy keeps it; injected here with strace): the init looks the parent up in mountinfo,
+    makes it private and binds again."""
+    if not shutil.which("strace"):
+        pytest.skip("needs strace (scripts/install-deps.sh)")
+    cfg = h.config(["sh", "-c", "echo ran"])
+    bundle = h.bundle(cfg)
+    rootfs = os.path.join(str(bundle), cfg["root"]["path"])  # as given: absolute or bundle-relative
+    trace = h.tmpdir("bind-inject")
+    # The init's first mount sets the propagation of /, its second binds the rootfs. One trace
+    # file per process (-ff): lines of concurrent processes would interleave and split.
+    cmd = ["strace", "-ff", "-qq", "-o", str(trace / "t"), "-e", "trace=mount,openat",
+           "-e", "inject=mount:error=EINVAL:when=2"]
+    p = subprocess.run(cmd + h.cmd("run", "--bundle", str(bundle), h.new_id()), capture_output=True,
+                       text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert p.stdout.strip() == "ran"
+    inits = [f for f in trace.iterdir() if "MS_BIND|MS_REC" in f.read_text()]
+    assert len(inits) == 1, [f.read_text() for f in trace.iterdir()]
+    lines = inits[0].read_text().splitlines()
+    binds = [i for i, l in enumerate(lines) if "MS_BIND|MS_REC" in l and f'"{os.path.normpath(rootfs)}"' in l]
+    assert len(binds) == 2 and "INJECTED" in lines[binds[0]] and lines[binds[1]].endswith("= 0"), lines
+    assert any("/proc/self/mountinfo" in l for l in lines[binds[0]:binds[1]]), lines
 
 
 def test_rootfs_propagation_invalid_rejected(h):

@@ -19,6 +19,8 @@ int sw_setns(int fd, int nstype);
 // Mounts and the root.
 int sw_pivot_root(const char *new_root, const char *put_old);
 // openat2 with RESOLVE_* flags: resolves a path as if dirfd were the root.
+// renameat2(RENAME_EXCHANGE): swaps two existing paths atomically.
+int sw_rename_exchange(const char *a, const char *b);
 int sw_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 dev_t sw_makedev(unsigned int major, unsigned int minor);
 unsigned int sw_major(dev_t dev);

@@ -33,9 +33,9 @@ enum CgroupHierarchies {
         return parse(mountinfo: mountinfo, procCgroup: own)
     }
 
-    /// /proc/self/cgroup lines: "4:memory:/a/b", "0::/" → controllers key → path.
-    static func parseProcCgroup(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
+    /// /proc/self/cgroup lines: "4:memory:/a/b", "0::/" → controllers key ("" for v2) → path.
+    static func parseProcCgroup(_ text: String) -> StringTable {
+        var out = StringTable()
         for line in text.fields("\n") {
             let f = line.fields(":", maxSplits: 2, keepEmpty: true)
             guard f.count == 3 else { continue }
@@ -44,14 +44,14 @@ enum CgroupHierarchies {
         return out
     }
 
-    static func parse(mountinfo: String, procCgroup: [String: String]) -> [CgroupHierarchy] {
+    static func parse(mountinfo: String, procCgroup: StringTable) -> [CgroupHierarchy] {
         parse(mountinfo: MountInfo.parse(mountinfo), procCgroup: procCgroup)
     }
 
     static let knownControllers = ["cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
                                    "pids", "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc"]
 
-    static func parse(mountinfo: [MountInfoEntry], procCgroup: [String: String]) -> [CgroupHierarchy] {
+    static func parse(mountinfo: [MountInfoEntry], procCgroup: StringTable) -> [CgroupHierarchy] {
         var result: [CgroupHierarchy] = []
         var seen: [String] = []
         for m in mountinfo where m.fstype == "cgroup" || m.fstype == "cgroup2" {
@@ -70,9 +70,8 @@ enum CgroupHierarchies {
                 seen.append(key)
                 // /proc/self/cgroup lists controllers in the kernel's order; match as a set.
                 var ownPath = "/"
-                for (k, v) in procCgroup
-                where k.fields(",").sorted() == sorted {
-                    ownPath = v
+                for (i, k) in procCgroup.keys.enumerated() where k.fields(",").sorted() == sorted {
+                    ownPath = procCgroup.values[i]
                 }
                 result.append(CgroupHierarchy(mountPoint: m.mountPoint, mountRoot: m.root, controllers: ctrls, isV2: false,
                                               ownPath: ownPath))

@@ -20,8 +20,8 @@ public enum DeviceRules {
     public static func effective(rules config: [LinuxDeviceCgroup]?, devices: [LinuxDevice]?) -> [LinuxDeviceCgroup] {
         var rules = config ?? []
         let configured = (devices ?? []).map(\.path)  // an array: a few paths, no Set<String> to instantiate
-        for d in runcDefaults where !configured.contains(d.path ?? "") {
-            rules.append(d.rule)
+        for (i, rule) in runcDefaults.enumerated() where runcDefaultPaths[i].isEmpty || !configured.contains(runcDefaultPaths[i]) {
+            rules.append(rule)
         }
         return rules
     }
@@ -34,19 +34,26 @@ public enum DeviceRules {
     }
 
     /// runc 1.1's AllowedDevices, in its order: mknod of any char and block device, the
-    /// standard nodes, /dev/pts/*, /dev/ptmx and /dev/net/tun.
-    static let runcDefaults: [(path: String?, rule: LinuxDeviceCgroup)] = [
-        (nil, LinuxDeviceCgroup(allow: true, type: "c", major: -1, minor: -1, access: "m")),
-        (nil, LinuxDeviceCgroup(allow: true, type: "b", major: -1, minor: -1, access: "m")),
-        ("/dev/null", LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm")),
-        ("/dev/random", LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 8, access: "rwm")),
-        ("/dev/full", LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 7, access: "rwm")),
-        ("/dev/tty", LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 0, access: "rwm")),
-        ("/dev/zero", LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rwm")),
-        ("/dev/urandom", LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 9, access: "rwm")),
-        (nil, LinuxDeviceCgroup(allow: true, type: "c", major: 136, minor: -1, access: "rwm")),
-        (nil, LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 2, access: "rwm")),
-        (nil, LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 200, access: "rwm")),
+    /// standard nodes, /dev/pts/*, /dev/ptmx and /dev/net/tun. Two parallel arrays, not one
+    /// of (path, rule) tuples: a tuple array is a type the runtime builds by name per create.
+    static let runcDefaults: [LinuxDeviceCgroup] = [
+        LinuxDeviceCgroup(allow: true, type: "c", major: -1, minor: -1, access: "m"),
+        LinuxDeviceCgroup(allow: true, type: "b", major: -1, minor: -1, access: "m"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 3, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 8, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 7, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 0, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 5, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 1, minor: 9, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 136, minor: -1, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 5, minor: 2, access: "rwm"),
+        LinuxDeviceCgroup(allow: true, type: "c", major: 10, minor: 200, access: "rwm"),
+    ]
+    /// The node each default is for ("": a class of devices, always added): a config that
+    /// lists the node in linux.devices brings its own rule.
+    static let runcDefaultPaths: [String] = [
+        "", "", "/dev/null", "/dev/random", "/dev/full", "/dev/tty", "/dev/zero", "/dev/urandom",
+        "", "", "",
     ]
 }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Spec
 
 extension DeviceRules {
@@ -9,8 +12,17 @@ extension DeviceRules {
         let target = try V1DeviceState(rules: try DeviceRule.parse(rules))
         let listPath = directory + "/devices.list"
         let current = V1DeviceState(list: try Sys.readString(listPath))
-        for (file, line) in v1Writes(from: current, to: target) {
-            try Sys.writeFile(directory + "/" + file, line, flags: 0)
+        // One open per file, not per rule: the kernel takes each write(2) as one rule.
+        let writes = v1Writes(from: current, to: target)
+        var fds: [Int32] = [-1, -1]  // devices.allow, devices.deny
+        defer { for fd in fds where fd >= 0 { close(fd) } }
+        for (i, file) in writes.files.enumerated() {
+            let slot = file == "devices.allow" ? 0 : 1
+            let path = directory + "/" + file
+            if fds[slot] < 0 {
+                fds[slot] = try Sys.check("open", "open \(path)") { open(path, O_WRONLY | O_CLOEXEC) }
+            }
+            try Sys.writeAll(fds[slot], Array(writes.lines[i].utf8), what: path)
         }
         // The kernel refuses (EPERM) what the parent cgroup denies, but check the result as a
         // whole: a container must never run with more devices than its config grants.
@@ -21,25 +33,32 @@ extension DeviceRules {
         }
     }
 
-    /// The (file, line) writes that turn `current` into `target`, in order.
-    static func v1Writes(from current: V1DeviceState, to target: V1DeviceState) -> [(String, String)] {
+    /// The writes that turn `current` into `target`, in order: files[i] gets lines[i]. Two
+    /// arrays, not one of (file, line) tuples, a type the runtime would build by name.
+    struct V1Writes {
+        var files: [String] = []
+        var lines: [String] = []
+        mutating func append(_ file: String, _ line: String) { files.append(file); lines.append(line) }
+    }
+
+    static func v1Writes(from current: V1DeviceState, to target: V1DeviceState) -> V1Writes {
+        var writes = V1Writes()
         if !target.defaultAllow && !current.defaultAllow {
-            var writes: [(String, String)] = []
             for key in target.order {
                 let missing = target.exceptions[key]! & ~(current.exceptions[key] ?? 0)
-                if missing != 0 { writes.append(("devices.allow", key.rule(allow: true, access: missing).v1Line)) }
+                if missing != 0 { writes.append("devices.allow", key.rule(allow: true, access: missing).v1Line) }
             }
             for key in current.order {
                 let extra = current.exceptions[key]! & ~(target.exceptions[key] ?? 0)
-                if extra != 0 { writes.append(("devices.deny", key.rule(allow: false, access: extra).v1Line)) }
+                if extra != 0 { writes.append("devices.deny", key.rule(allow: false, access: extra).v1Line) }
             }
             return writes
         }
         // Exceptions of an allow-all cgroup are not listed, so they cannot be diffed.
-        var writes = [(target.defaultAllow ? "devices.allow" : "devices.deny", "a")]
+        writes.append(target.defaultAllow ? "devices.allow" : "devices.deny", "a")
         let file = target.defaultAllow ? "devices.deny" : "devices.allow"
         for key in target.order {
-            writes.append((file, key.rule(allow: !target.defaultAllow, access: target.exceptions[key]!).v1Line))
+            writes.append(file, key.rule(allow: !target.defaultAllow, access: target.exceptions[key]!).v1Line)
         }
         return writes
     }

@@ -22,7 +22,18 @@ struct Capabilities {
     /// switch after start).
     static let last = lastCap()
 
+    /// PR_CAPBSET_READ fails with EINVAL exactly above the kernel's last capability
+    /// (cap_valid): a binary search of six prctl calls costs less than opening and parsing
+    /// /proc/sys/kernel/cap_last_cap, which stays the fallback.
     static func lastCap() -> Int32 {
+        if sw_prctl(PR_CAPBSET_READ, 0, 0, 0, 0) >= 0 {
+            var lo: Int32 = 0, hi: Int32 = 63
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if sw_prctl(PR_CAPBSET_READ, UInt(mid), 0, 0, 0) >= 0 { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
         if let s = try? Sys.readString("/proc/sys/kernel/cap_last_cap"), let n = Int32(s.trimmingCharacters(in: " \n")) {
             return n
         }
@@ -40,7 +51,7 @@ struct Capabilities {
         func set(_ names: [String]?, _ field: String) -> CapSet {
             var out = CapSet()
             for name in names ?? [] {
-                if let n = Spec.capabilityNumbers[name], n <= last { out.insert(n) }
+                if let n = Spec.capabilityNumber(name), n <= last { out.insert(n) }
                 else { warnings.append("process.capabilities.\(field): unknown capability \"\(name)\", ignored") }
             }
             return out
@@ -59,18 +70,20 @@ struct Capabilities {
     func checkHeld() throws(RuntimeError) {
         var e: [UInt32] = [0, 0], p: [UInt32] = [0, 0], i: [UInt32] = [0, 0]
         guard sw_capget(&e, &p, &i) == 0 else { return }
-        let held = { (c: Int32) in p[Int(c / 32)] & (1 << UInt32(c % 32)) != 0 }
-        for (field, wanted) in [("permitted", permitted), ("effective", effective)] {
-            let missing = wanted.members.filter { !held($0) }
-            guard !missing.isEmpty else { continue }
-            let names = missing.map { c in Spec.capabilityNumbers.first { $0.value == c }?.key ?? "capability \(c)" }
-            throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
-                               + (missing.count == 1 ? "it" : "them") + " itself (not in its bounding set)",
-                               jsonPath: "process.capabilities.\(field)",
-                               hint: "leave \(missing.count == 1 ? "it" : "them") out, e.g. docker/podman --cap-drop "
-                                   + names.map { String($0.dropFirst(4)) }.joined(separator: " --cap-drop ")
-                                   + "; --privileged asks for every capability: use --cap-add ALL with the --cap-drop instead")
-        }
+        try Capabilities.checkHeld(permitted, "permitted", held: p)
+        try Capabilities.checkHeld(effective, "effective", held: p)
+    }
+
+    private static func checkHeld(_ wanted: CapSet, _ field: String, held p: [UInt32]) throws(RuntimeError) {
+        let missing = wanted.members.filter { p[Int($0 / 32)] & (1 << UInt32($0 % 32)) == 0 }
+        guard !missing.isEmpty else { return }
+        let names = missing.map { c in Spec.capabilityNames.indices.contains(Int(c)) ? Spec.capabilityNames[Int(c)] : "capability \(c)" }
+        throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
+                           + (missing.count == 1 ? "it" : "them") + " itself (not in its bounding set)",
+                           jsonPath: "process.capabilities.\(field)",
+                           hint: "leave \(missing.count == 1 ? "it" : "them") out, e.g. docker/podman --cap-drop "
+                               + names.map { String($0.dropFirst(4)) }.joined(separator: " --cap-drop ")
+                               + "; --privileged asks for every capability: use --cap-add ALL with the --cap-drop instead")
     }
 
     /// Before setuid: needs CAP_SETPCAP, which is gone after the switch.

@@ -7,17 +7,10 @@ import Spec
 /// process.rlimits. Raising a hard limit needs CAP_SYS_RESOURCE, which these hosts' root
 /// lacks (podman's default RLIMIT_NOFILE 1048576 fails there): the error says so, with values.
 enum Rlimits {
-    static let numbers: [String: Int32] = [
-        "RLIMIT_CPU": 0, "RLIMIT_FSIZE": 1, "RLIMIT_DATA": 2, "RLIMIT_STACK": 3, "RLIMIT_CORE": 4,
-        "RLIMIT_RSS": 5, "RLIMIT_NPROC": 6, "RLIMIT_NOFILE": 7, "RLIMIT_MEMLOCK": 8, "RLIMIT_AS": 9,
-        "RLIMIT_LOCKS": 10, "RLIMIT_SIGPENDING": 11, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
-        "RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
-    ]
-
     static func apply(_ rlimits: [POSIXRlimit]?) throws(RuntimeError) {
         for (i, r) in (rlimits ?? []).enumerated() {
             let jp = "process.rlimits[\(i)]"
-            guard let n = numbers[r.type] else {
+            guard let n = Spec.rlimitNumber(r.type) else {
                 throw RuntimeError.config(jp + ".type", "unknown rlimit \"\(r.type)\"")
             }
             if sw_setrlimit(n, UInt64(r.soft), UInt64(r.hard)) == 0 { continue }

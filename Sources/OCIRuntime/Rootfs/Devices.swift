@@ -83,18 +83,22 @@ struct DeviceSetup {
     func links(hasDevpts: Bool) throws(RuntimeError) {
         let dev = try root.mkdirAll("/dev")
         defer { close(dev) }
-        var links: [(String, String)] = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"),
-                                         ("/proc/self/fd/1", "stdout"), ("/proc/self/fd/2", "stderr")]
-        if Sys.exists("/proc/kcore") { links.append(("/proc/kcore", "core")) }
-        if hasDevpts {
-            unlinkat(dev, "ptmx", 0)
-            links.append(("pts/ptmx", "ptmx"))
-        }
-        for (target, name) in links {
+        // One call per link, not a loop over [(String, String)]: a tuple array is a type the
+        // runtime would build by name in every init.
+        func link(_ target: String, _ name: String) throws(RuntimeError) {
             if symlinkat(target, dev, name) != 0 && errno != EEXIST {
                 let e = errno
                 throw RuntimeError.sys("symlink", "create /dev/\(name)", errno: e)
             }
+        }
+        try link("/proc/self/fd", "fd")
+        try link("/proc/self/fd/0", "stdin")
+        try link("/proc/self/fd/1", "stdout")
+        try link("/proc/self/fd/2", "stderr")
+        if Sys.exists("/proc/kcore") { try link("/proc/kcore", "core") }
+        if hasDevpts {
+            unlinkat(dev, "ptmx", 0)
+            try link("pts/ptmx", "ptmx")
         }
     }
 }

@@ -36,11 +36,22 @@ struct RootfsSetup {
             try Sys.check("mount", "set propagation of /", jsonPath: "linux.rootfsPropagation") {
                 mount("", "/", "", initial, nil)
             }
-            // pivot_root refuses a new root whose parent mount is shared; a private parent also
-            // keeps the rootfs bind below from being shared or unbindable.
-            try makeParentMountPrivate()
-            try Sys.check("mount", "bind the rootfs \(rootfs) onto itself", jsonPath: "root.path") {
-                mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+            // pivot_root refuses a new root whose parent mount is shared, and the bind below
+            // fails on an unbindable one. After a recursive slave or private nothing is
+            // shared, so the parent is looked up (a mountinfo read: ~0.1 ms) only for a shared
+            // propagation, or when the bind fails because a host mount is unbindable, which
+            // making it slave does not clear.
+            let mayBeShared = initial & MountOptions.MS_SHARED != 0
+            if mayBeShared { try makeParentMountPrivate() }
+            if mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil) != 0 {
+                let e = errno
+                guard e == EINVAL && !mayBeShared else {
+                    throw RuntimeError.sys("mount", "bind the rootfs \(rootfs) onto itself", errno: e, jsonPath: "root.path")
+                }
+                try makeParentMountPrivate()
+                try Sys.check("mount", "bind the rootfs \(rootfs) onto itself", jsonPath: "root.path") {
+                    mount(rootfs, rootfs, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
+                }
             }
         }
 

@@ -1,0 +1,28 @@
+import XCTest
+import Spec
+
+final class StringTableTests: XCTestCase {
+    func testLookupSetReplaceRemove() {
+        var t = StringTable()
+        XCTAssertTrue(t.isEmpty)
+        XCTAssertNil(t["a"])
+        t["a"] = "1"
+        t["b"] = "2"
+        XCTAssertEqual(t["a"], "1")
+        XCTAssertEqual(t["b"], "2")
+        XCTAssertEqual(t.count, 2)
+        t["a"] = "3"  // replaced in place: order kept
+        XCTAssertEqual(t.keys, ["a", "b"])
+        XCTAssertEqual(t.values, ["3", "2"])
+        t["a"] = nil
+        XCTAssertEqual(t.keys, ["b"])
+        XCTAssertEqual(t.values, ["2"])
+        t["zz"] = nil  // removing a missing key is a no-op
+        XCTAssertEqual(t.count, 1)
+        XCTAssertEqual(t, ["b": "2"])
+        XCTAssertNotEqual(t, ["b": "3"])
+        // An empty key is a key like any other (/proc/self/cgroup's v2 line).
+        t[""] = "/"
+        XCTAssertEqual(t[""], "/")
+    }
+}
