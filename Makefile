@@ -8,9 +8,11 @@ SWRUN := .build/release/swrun
 deps:
 	scripts/install-deps.sh
 
-# --static-swift-stdlib: no Swift runtime libraries to load at start-up (see bench/README.md).
+# --static-swift-stdlib: no Swift runtime libraries to load at start-up; --disable-local-rpath:
+# no $$ORIGIN run path for ld.so to search (~20 failed opens per start). See bench/README.md.
+RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 demo: build
 	scripts/demo.sh

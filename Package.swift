@@ -9,7 +9,8 @@ import PackageDescription
 // two shared objects fewer to map and bind. linker/ holds the script that makes -lstdc++ static.
 let releaseLink: [LinkerSetting] = [
     .unsafeFlags(["-L\(Context.packageDirectory)/linker",
-                  "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc"],
+                  "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc",
+                  "-Xlinker", "--no-export-dynamic"],
                  .when(configuration: .release)),
 ]
 let package = Package(
