@@ -60,7 +60,7 @@ public enum ContainerCreate {
             let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
-                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? [:]).sorted { $0.key < $1.key },
+                created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? StringTable()).sortedByKey(),
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
             record.systemdUnit = cgroup.systemdUnit

@@ -12,7 +12,7 @@ public struct ContainerRecord: Equatable, Sendable {
     public var rootfs: String
     public var created: String
     public var owner: String
-    public var annotations: [(String, String)]
+    public var annotations: StringTable
     /// Every cgroup directory the container was put in (one per v1 hierarchy, plus v2).
     public var cgroupPaths: [String]
     /// Whether the container has its own PID namespace (kill --all / delete must then only
@@ -27,7 +27,7 @@ public struct ContainerRecord: Equatable, Sendable {
     public var systemdUnit: String?
 
     public init(ociVersion: String, id: String, pid: Int32, pidStartTime: UInt64, bundle: String,
-                rootfs: String, created: String, owner: String, annotations: [(String, String)],
+                rootfs: String, created: String, owner: String, annotations: StringTable,
                 cgroupPaths: [String], ownPidNamespace: Bool, hooks: JSONValue?, hostMounts: Bool = false) {
         self.ociVersion = ociVersion; self.id = id; self.pid = pid; self.pidStartTime = pidStartTime
         self.bundle = bundle; self.rootfs = rootfs; self.created = created; self.owner = owner
@@ -45,7 +45,7 @@ public struct ContainerRecord: Equatable, Sendable {
             ("ociVersion", .string(ociVersion)), ("id", .string(id)), ("pid", .int(Int64(pid))),
             ("pidStartTime", .int(Int64(pidStartTime))), ("bundle", .string(bundle)),
             ("rootfs", .string(rootfs)), ("created", .string(created)), ("owner", .string(owner)),
-            ("annotations", .object(annotations.map { ($0.0, .string($0.1)) })),
+            ("annotations", annotations.jsonObject),
             ("cgroupPaths", .array(cgroupPaths.map { .string($0) })),
             ("ownPidNamespace", .bool(ownPidNamespace)), ("hostMounts", .bool(hostMounts)),
         ]
@@ -62,9 +62,9 @@ public struct ContainerRecord: Equatable, Sendable {
         guard let pid = v["pid"]?.intValue, let start = v["pidStartTime"]?.intValue else {
             throw RuntimeError("state.json: missing pid")
         }
-        var ann: [(String, String)] = []
+        var ann = StringTable()
         if case .object(let pairs)? = v["annotations"] {
-            for (k, val) in pairs { if let s = val.stringValue { ann.append((k, s)) } }
+            for (k, val) in pairs { if let s = val.stringValue { ann[k] = s } }
         }
         var cg: [String] = []
         if case .array(let items)? = v["cgroupPaths"] { cg = items.compactMap { $0.stringValue } }
@@ -89,7 +89,7 @@ public struct ContainerRecord: Equatable, Sendable {
             ("status", .string(status.rawValue)), ("bundle", .string(bundle)),
             ("rootfs", .string(rootfs)), ("created", .string(created)), ("owner", .string(owner)),
         ]
-        if !annotations.isEmpty { o.append(("annotations", .object(annotations.map { ($0.0, .string($0.1)) }))) }
+        if !annotations.isEmpty { o.append(("annotations", annotations.jsonObject)) }
         return .object(o)
     }
 }

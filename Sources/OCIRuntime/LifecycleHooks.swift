@@ -13,7 +13,7 @@ enum LifecycleHooks {
             ("pid", .int(Int64(pid))), ("bundle", .string(bundle)),
         ]
         if let a = spec.annotations, !a.isEmpty {
-            o.append(("annotations", .object(a.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            o.append(("annotations", a.sortedByKey().jsonObject))
         }
         return .object(o)
     }

@@ -13,7 +13,9 @@ public struct Spec: Sendable, Equatable {
     /// In order: later mounts may be on top of earlier ones.
     public var mounts: [Mount]?
     public var hooks: Hooks?
-    public var annotations: [String: String]?
+    /// A StringTable, not a [String: String]: engines send annotations with every create, and the
+    /// first String-keyed dictionary of a process costs a scan of every protocol conformance.
+    public var annotations: StringTable?
     public var linux: Linux?
 
     public init(
@@ -24,7 +26,7 @@ public struct Spec: Sendable, Equatable {
         domainname: String? = nil,
         mounts: [Mount]? = nil,
         hooks: Hooks? = nil,
-        annotations: [String: String]? = nil,
+        annotations: StringTable? = nil,
         linux: Linux? = nil
     ) {
         self.ociVersion = ociVersion

@@ -40,3 +40,32 @@ extension StringTable: ExpressibleByDictionaryLiteral {
         for (k, v) in elements { self[k] = v }
     }
 }
+
+extension StringTable {
+    /// The entries ordered by key, as Go's encoding/json writes a map (runc's state output).
+    public func sortedByKey() -> StringTable {
+        let order = keys.indices.sorted { keys[$0] < keys[$1] }
+        return StringTable(keys: order.map { keys[$0] }, values: order.map { values[$0] })
+    }
+
+    /// `{"key": "value", ...}` in the table's order.
+    public var jsonObject: JSONValue {
+        var members: [(String, JSONValue)] = []
+        members.reserveCapacity(keys.count)
+        for i in keys.indices { members.append((keys[i], .string(values[i]))) }
+        return .object(members)
+    }
+}
+
+extension StringTable: JSONEncodable {
+    public var jsonValue: JSONValue { jsonObject }
+}
+
+extension StringTable: JSONDecodable {
+    /// An object of strings (annotations): a repeated key keeps its last value.
+    init(json: JSONValue, path: String) throws(RuntimeError) {
+        guard case let .object(members) = json else { throw mismatch(expected: "an object", json, path) }
+        self.init()
+        for (k, v) in members { self[k] = try String(json: v, path: JSONPath.key(path, k)) }
+    }
+}

@@ -3,7 +3,7 @@ import XCTest
 import Spec
 
 final class ContainerRecordTests: XCTestCase {
-    func record(annotations: [(String, String)] = [("org.example/z", "1"), ("a", "two \"quoted\"\n")]) -> ContainerRecord {
+    func record(annotations: StringTable = ["org.example/z": "1", "a": "two \"quoted\"\n"]) -> ContainerRecord {
         ContainerRecord(ociVersion: "1.2.0", id: "c1", pid: 4321, pidStartTime: 123_456_789,
                         bundle: "/b/with space", rootfs: "/b/with space/rootfs",
                         created: "2024-05-01T10:20:30.123456789Z", owner: "root", annotations: annotations,
@@ -20,8 +20,8 @@ final class ContainerRecordTests: XCTestCase {
         XCTAssertEqual(back.pid, 4321)
         XCTAssertEqual(back.pidStartTime, 123_456_789)
         XCTAssertEqual(back.bundle, "/b/with space")
-        XCTAssertEqual(back.annotations.map(\.0), ["org.example/z", "a"])
-        XCTAssertEqual(back.annotations.map(\.1), ["1", "two \"quoted\"\n"])
+        XCTAssertEqual(back.annotations.keys, ["org.example/z", "a"])
+        XCTAssertEqual(back.annotations.values, ["1", "two \"quoted\"\n"])
         XCTAssertEqual(back.cgroupPaths, r.cgroupPaths)
         XCTAssertFalse(back.ownPidNamespace)
         XCTAssertTrue(back.hostMounts)
@@ -29,7 +29,7 @@ final class ContainerRecordTests: XCTestCase {
     }
 
     func testRoundTripWithoutHooksOrAnnotations() throws {
-        var r = record(annotations: [])
+        var r = record(annotations: [:])
         r.hooks = nil
         r.hostMounts = false
         r.ownPidNamespace = true
@@ -76,7 +76,7 @@ final class ContainerRecordTests: XCTestCase {
     }
 
     func testPublicStateStoppedHasPidZeroAndNoEmptyAnnotations() {
-        let s = record(annotations: []).publicState(status: .stopped)
+        let s = record(annotations: [:]).publicState(status: .stopped)
         XCTAssertEqual(s["pid"], 0)
         XCTAssertEqual(s["status"], "stopped")
         XCTAssertNil(s["annotations"])

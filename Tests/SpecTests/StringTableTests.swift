@@ -26,3 +26,22 @@ final class StringTableTests: XCTestCase {
         XCTAssertEqual(t[""], "/")
     }
 }
+
+final class StringTableJSONTests: XCTestCase {
+    func testAnnotationsDecodeInOrderAndReencode() throws {
+        let spec = try Spec.parse(Array(#"{"ociVersion":"1.0.2","annotations":{"z":"1","a":"2","z":"3"}}"#.utf8))
+        let a = try XCTUnwrap(spec.annotations)
+        XCTAssertEqual(a.keys, ["z", "a"])      // document order; a repeated key keeps its last value
+        XCTAssertEqual(a.values, ["3", "2"])
+        XCTAssertEqual(a.sortedByKey().keys, ["a", "z"])
+        XCTAssertEqual(a.sortedByKey().values, ["2", "3"])
+        XCTAssertEqual(a.jsonObject.serialized(), #"{"z":"3","a":"2"}"#)
+    }
+
+    func testAnnotationValueMustBeAString() {
+        XCTAssertThrowsError(try Spec.parse(Array(#"{"ociVersion":"1.0.2","annotations":{"k":1}}"#.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("annotations"), "\(e)")
+        }
+        XCTAssertThrowsError(try Spec.parse(Array(#"{"ociVersion":"1.0.2","annotations":["k"]}"#.utf8)))
+    }
+}

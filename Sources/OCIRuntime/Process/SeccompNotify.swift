@@ -10,13 +10,13 @@ struct SeccompContainer {
     var ociVersion: String
     var id: String
     var bundle: String
-    var annotations: [String: String]
+    var annotations: StringTable
 
     init(id: String, bundle: String, spec: Spec) {
         self.ociVersion = spec.ociVersion
         self.id = id
         self.bundle = bundle
-        self.annotations = spec.annotations ?? [:]
+        self.annotations = spec.annotations ?? StringTable()
     }
 }
 
@@ -64,12 +64,11 @@ struct SeccompListener {
 
     static func state(config: LinuxSeccomp, container: SeccompContainer?, pid: Int32) -> JSONValue {
         let version = container?.ociVersion ?? "1.2.0"
-        let annotations = (container?.annotations ?? [:]).sorted { $0.key < $1.key }
         let state: JSONValue = .object([
             ("ociVersion", .string(version)), ("id", .string(container?.id ?? "")),
             ("status", .string("created")), ("pid", .int(Int64(pid))),
             ("bundle", .string(container?.bundle ?? "")),
-            ("annotations", .object(annotations.map { ($0.key, .string($0.value)) })),
+            ("annotations", (container?.annotations ?? StringTable()).sortedByKey().jsonObject),
         ])
         return .object([
             ("ociVersion", .string(version)), ("fds", .array([.string("seccompFd")])),
