@@ -81,13 +81,20 @@ enum Sys {
         close(fd)
         // Renaming over an existing file makes ext4 (auto_da_alloc) start writing the new one
         // out before rename returns: ~0.1-0.3 ms of every create with --root on disk.
-        // Exchanging the two files is as atomic for readers and skips that; ENOENT (the
-        // first write) and EINVAL (a filesystem without exchange) take the plain rename.
-        if sw_rename_exchange(tmp, path) == 0 {
+        // Exchanging the two files is as atomic for readers and skips that. Only over a
+        // regular file (a --pid-file may name anything, and rename's errors must stay);
+        // EINVAL (a filesystem without exchange) takes the plain rename.
+        var st = stat()
+        if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && sw_rename_exchange(tmp, path) == 0 {
             unlink(tmp)
             return
         }
-        try check("rename", "rename \(tmp) to \(path)") { rename(tmp, path) }
+        do {
+            try check("rename", "rename \(tmp) to \(path)") { rename(tmp, path) }
+        } catch {
+            unlink(tmp)
+            throw error
+        }
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

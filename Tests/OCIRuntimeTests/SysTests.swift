@@ -63,6 +63,29 @@ final class SysTests: XCTestCase {
         XCTAssertFalse(Sys.exists(dir))
     }
 
+    func testWriteAtomicallyReplacesAFileAndNeverADirectory() throws {
+        var template = Array("/tmp/swrun-sys-XXXXXX".utf8CString)
+        let dir = String(cString: template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!)! })
+        defer { Sys.removeAll(dir) }
+        let f = dir + "/state.json"
+        try Sys.writeAtomically(f, "one")  // nothing there yet: plain rename
+        var before = stat()
+        XCTAssertEqual(lstat(f, &before), 0)
+        try Sys.writeAtomically(f, "two, longer")  // over a regular file: exchanged
+        XCTAssertEqual(try Sys.readString(f), "two, longer")
+        var after = stat()
+        XCTAssertEqual(lstat(f, &after), 0)
+        XCTAssertNotEqual(before.st_ino, after.st_ino, "a new file, not the old one rewritten")
+        XCTAssertEqual(after.st_mode & 0o777, 0o600)
+        XCTAssertEqual(Sys.listDirectory(dir), ["state.json"])  // the old file and .tmp are gone
+        // A directory in the way is an error, as with rename, and nothing is left behind.
+        try Sys.mkdirAll(dir + "/d")
+        let err = expectError { () throws(RuntimeError) in try Sys.writeAtomically(dir + "/d", "x") }
+        XCTAssertEqual(err?.syscall, "rename")
+        XCTAssertTrue(Sys.isDirectory(dir + "/d"))
+        XCTAssertEqual(Sys.listDirectory(dir), ["d", "state.json"])
+    }
+
     func testRlimitsFormat() {
         XCTAssertEqual(Rlimits.format(UInt64.max), "unlimited")
         XCTAssertEqual(Rlimits.format(1024), "1024")
