@@ -70,14 +70,23 @@ public enum ContainerExec {
         defer { parentEnd.close() }
         if !o.detach { _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }
         try Fork.ensureSingleThreaded()
-        let stage1 = sw_fork()
+        // Born in the container's v2 cgroup (clone3 CLONE_INTO_CGROUP), as the init is: a PID
+        // written to cgroup.procs takes the kernel's threadgroup lock for writing, which waits
+        // for an RCU grace period. When the kernel refuses (a busy cgroup, before 5.7) this is
+        // a fork and the process joins itself, with ExecCgroupJoin's fallbacks.
+        let v2Dir = ExecCgroupJoin.v2Path(c.record.cgroupPaths)
+        let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
+        var placed: Int32 = 0
+        let stage1 = cgroupFd >= 0 ? sw_clone_into(0, cgroupFd, &placed) : sw_fork()
+        let forkErrno = errno
+        if cgroupFd >= 0 { close(cgroupFd) }
         if stage1 < 0 {
-            let e = errno
-            throw RuntimeError.sys("fork", "start the exec process", errno: e)
+            throw RuntimeError.sys("fork", "start the exec process", errno: forkErrno)
         }
         if stage1 == 0 {
             parentEnd.close()
-            ExecProcess.stage1(plan: plan, cgroupPaths: c.record.cgroupPaths, initPid: c.record.pid, process: o.process, spec: spec, channel: childEnd,
+            let joinPaths = placed != 0 ? c.record.cgroupPaths.filter { $0 != v2Dir } : c.record.cgroupPaths
+            ExecProcess.stage1(plan: plan, cgroupPaths: joinPaths, initPid: c.record.pid, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }

@@ -29,6 +29,11 @@ enum ExecCgroupJoin {
         }
     }
 
+    /// The container's v2 cgroup directory among its recorded paths (v1 ones have `tasks`).
+    static func v2Path(_ paths: [String]) -> String? {
+        paths.first { !Sys.exists($0 + "/tasks") && Sys.exists($0 + "/cgroup.procs") }
+    }
+
     /// The init's v2 cgroup directory on the host, from its /proc/PID/cgroup "0::" line (read
     /// from the host's cgroup namespace, so the path is the host's).
     static func initV2Directory(_ initPid: Int32) -> String? {
