@@ -1,6 +1,7 @@
-/// /proc/self/mountinfo, split on bytes. Three paths read it on every create (cgroup
-/// discovery, making the rootfs's parent mount private, host mounts on delete); splitting
-/// Swift Strings by Character was a tenth of create's CPU time in the profile (bench/README.md).
+/// /proc/self/mountinfo, split on bytes. Cgroup discovery reads it on every create, the init
+/// when the rootfs's parent mount must be made private, delete for a container without a mount
+/// namespace; splitting Swift Strings by Character was a tenth of create's CPU time in the
+/// profile (bench/README.md).
 struct MountInfoEntry: Equatable {
     /// Field 4: the root of the mount within its filesystem, unescaped.
     var root: String
