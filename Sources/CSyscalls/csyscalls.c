@@ -11,6 +11,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/personality.h>
@@ -150,6 +151,30 @@ int sw_close_range(unsigned int first, unsigned int last, unsigned int flags) {
 }
 
 int sw_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
+
+int sw_memfd_create_exec(const char *name) {
+    const unsigned int mfd_exec = 0x0010U;  // MFD_EXEC: bookworm's headers predate it
+    int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
+    if (fd < 0 && errno == EINVAL) fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    return fd;
+}
+
+int sw_execveat_empty(int fd, char *const argv[], char *const envp[]) {
+    return (int)syscall(SYS_execveat, fd, "", argv, envp, AT_EMPTY_PATH);
+}
+
+#if defined(__x86_64__) && defined(__linux__)
+extern const unsigned char sw_exec_stub_code[], sw_exec_stub_code_end[];
+const unsigned char *sw_exec_stub(size_t *len) {
+    *len = (size_t)(sw_exec_stub_code_end - sw_exec_stub_code);
+    return sw_exec_stub_code;
+}
+#else
+const unsigned char *sw_exec_stub(size_t *len) {
+    *len = 0;
+    return NULL;
+}
+#endif
 int sw_ioctl_ptr(int fd, unsigned long req, void *arg) { return ioctl(fd, req, arg); }
 int sw_ioctl_int(int fd, unsigned long req, int arg) { return ioctl(fd, req, arg); }
 

@@ -10,16 +10,32 @@
 // against the shared libswiftCore (swift test) keeps the runtime's own. Tested on the release
 // binary in Tests/conformance/test_cli.py (arguments intact, no /proc/self/maps read).
 #include <stdlib.h>  // defines __GLIBC__
+#include <string.h>
 
 #if defined(__GLIBC__)
 static int saved_argc;
 static char **saved_argv;
+static char **saved_envp;
 
 __attribute__((constructor(101)))
 static void sw_save_argv(int argc, char **argv, char **envp) {
-    (void)envp;
     saved_argc = argc;
     saved_argv = argv;
+    saved_envp = envp;
+}
+
+// The caller's environment strings, as the kernel laid them out (the range
+// /proc/PID/environ shows), zeroed in this process: a process swrun forks into a container
+// must not show the engine's variables (secrets among them) to the container before it
+// execs. swrun reads no variable after it forks.
+void sw_scrub_environment(void) {
+    if (saved_envp == NULL || saved_envp[0] == NULL) return;
+    char *start = saved_envp[0], *end = start;
+    for (char **e = saved_envp; *e != NULL; e++) {
+        char *after = *e + strlen(*e) + 1;
+        if (*e >= start && after > end) end = after;
+    }
+    memset(start, 0, (size_t)(end - start));
 }
 
 __attribute__((swiftcall, used, visibility("hidden")))
@@ -27,4 +43,6 @@ char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
     *outArgLen = saved_argc;
     return saved_argv;
 }
+#else
+void sw_scrub_environment(void) {}
 #endif

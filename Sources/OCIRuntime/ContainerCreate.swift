@@ -46,7 +46,10 @@ public enum ContainerCreate {
             let lockFd = try store.lock(o.id)
             defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
-            try Sys.check("mkfifo", "create the exec FIFO \(fifo)") { mkfifo(fifo, 0o600) }
+            // Writable by all (runc's 0622): the sealed exec stub opens it as the container's
+            // user, after the identity switch; only its O_PATH fd leads there.
+            try Sys.check("mkfifo", "create the exec FIFO \(fifo)") { mkfifo(fifo, 0o622) }
+            try Sys.check("chmod", "make the exec FIFO writable past the umask") { chmod(fifo, 0o622) }
             if plan.newUser {
                 // The init opens the FIFO as the container's root, i.e. the host IDs it maps to.
                 let uid = IDMappings.hostID(0, spec.linux?.uidMappings) ?? 0

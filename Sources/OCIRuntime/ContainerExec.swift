@@ -129,6 +129,7 @@ enum ExecProcess {
         _ = sw_unblock_all_signals()
         _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
+        sw_scrub_environment()
         do throws(RuntimeError) {
             try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
             try plan.enterJoined()
@@ -155,6 +156,7 @@ enum ExecProcess {
         var env = process.env ?? []
         let user = process.user ?? User(uid: 0, gid: 0)
         let executable: String
+        var stub: SealedExec? = nil
         do throws(RuntimeError) {
             _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
             if let console {
@@ -162,14 +164,13 @@ enum ExecProcess {
                 try Terminal.setup(consoleSocket: console, size: process.consoleSize)
             }
             try Rlimits.apply(process.rlimits)
-            let cwd = process.cwd.isEmpty ? "/" : process.cwd
-            if chdir(cwd) != 0 {
-                let e = errno
-                throw RuntimeError.sys("chdir", "change to the working directory \(cwd)", errno: e, jsonPath: "process.cwd")
-            }
+            try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
             if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + UserSwitch.home(uid: user.uid)) }
+            stub = try SealedExec.prepare(executable: executable, fifoFd: nil, report: .syncSocket(ch.fd))
             try InitProcess.closeInheritedFds(preserve: preserveFds, keep: ch.fd)
+            // Open into the stub, which makes it close-on-exec again before the program.
+            _ = sw_fcntl_int(ch.fd, F_SETFD, 0)
             let filter = try SeccompFilter.prepare(
                 spec.linux?.seccomp, container: container,
                 listener: spec.linux?.seccomp.flatMap { listener?.withPid(getpid(), config: $0, container: container) })
@@ -178,14 +179,9 @@ enum ExecProcess {
             try? ch.send(.failure(error))
             _exit(1)
         }
-        // The sync socket is close-on-exec: the parent sees EOF once exec succeeds.
-        let e = withCStringArray(process.args ?? []) { argv in
-            withCStringArray(env) { envp in
-                execve(executable, argv, envp)
-                return errno
-            }
-        }
-        try? ch.send(.failure(RuntimeError.sys("execve", "exec \(executable)", errno: e, jsonPath: "process.args[0]")))
+        // The sync socket is close-on-exec for the program: the parent sees EOF once it runs.
+        let e = stub?.exec(args: process.args ?? [], env: env) ?? ENOEXEC
+        try? ch.send(.failure(RuntimeError.sys("execve", "exec the sealed stub for \(executable)", errno: e, jsonPath: "process.args[0]")))
         _exit(127)
     }
 }

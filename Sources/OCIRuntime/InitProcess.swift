@@ -55,6 +55,9 @@ enum InitProcess {
         // Until exec, /proc/<pid>/exe of this process is the host's swrun binary: nobody in
         // the container may open it (CVE-2019-5736).
         _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        // Until exec a process in the container that holds CAP_SYS_PTRACE could read it in
+        // /proc/PID/environ: the engine's variables are not the container's business.
+        sw_scrub_environment()
         close(ctx.lockFd)
     }
 
@@ -135,6 +138,10 @@ enum InitProcess {
         let fifoFd = ctx.fifoFd
         var hostPid: Int32 = 0
         var executable = ""
+        var stub: SealedExec? = nil
+        // startContainer hooks run in the init once `start` opened the FIFO, so with them the
+        // init waits itself; without (the common case) the sealed stub waits (SealedExec).
+        let hooksAtStart = !(spec.hooks?.startContainer ?? []).isEmpty
         var seccomp: SeccompFilter? = nil
         let user = process.user ?? User(uid: 0, gid: 0)
         var env: [String] = process.env ?? []
@@ -171,16 +178,13 @@ enum InitProcess {
                 try joinCgroups?(later)
             }
             if let console = ctx.consoleSocket { try Terminal.setup(consoleSocket: console, size: process.consoleSize) }
-            if !process.cwd.isEmpty && !Sys.isDirectory(process.cwd) { try? Sys.mkdirAll(process.cwd) }
+            try WorkingDirectory.prepare(process.cwd)
             try RootfsSetup.finish(spec)
             try ProcessAttributes.oomScoreAdj(process.oomScoreAdj)
             try Rlimits.apply(process.rlimits)
             try Capabilities(process.capabilities ?? LinuxCapabilities()).checkHeld()
             if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
-            if chdir(process.cwd) != 0 {
-                let e = errno
-                throw RuntimeError.sys("chdir", "change to the working directory \(process.cwd)", errno: e, jsonPath: "process.cwd")
-            }
+            try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
             if !Sys.exists("/proc/self/fd/\(fifoFd)") {
                 throw RuntimeError("the container has no /proc: swrun needs one to wait for start", jsonPath: "mounts",
@@ -197,6 +201,7 @@ enum InitProcess {
                     try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
                 }
             }
+            stub = try SealedExec.prepare(executable: executable, fifoFd: hooksAtStart ? nil : fifoFd, report: .stderr)
             try ch.send(.ready)
         } catch {
             try? ch.send(.failure(error))
@@ -204,24 +209,31 @@ enum InitProcess {
         }
         ch.close()
         do throws(RuntimeError) {
-            let fifo = try waitForStart(fifoFd)
-            try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
-                                  state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
-                                                              pid: hostPid, status: .created))
+            let fifo = hooksAtStart ? try waitForStart(fifoFd) : -1
+            if hooksAtStart {
+                try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
+                                      state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
+                                                                  pid: hostPid, status: .created))
+            }
             try closeInheritedFds(preserve: ctx.preserveFds)
+            // The stub opens the FIFO through this fd after its exec, and closes it.
+            if !hooksAtStart { _ = sw_fcntl_int(fifoFd, F_SETFD, 0) }
             try finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: seccomp)
-            // Only now does `start` return and run the poststart hooks: after the startContainer
-            // hooks (the spec's order), with any failure above failing `start`, and once the
-            // seccomp filter is compiled and loaded (libseccomp compiles it at load: several ms
-            // for Docker's profile). Told earlier, an engine's first signal could arrive while
-            // this init, PID 1 of its namespace, still has no handler: the kernel drops it
-            // (runtime-tools' killsig lost its signals so).
-            try tellStarted(fifo)
+            // Only now does `start` return and run the poststart hooks (the stub writes the
+            // byte right before its execve): after the startContainer hooks (the spec's order),
+            // with any failure above failing `start`, and once the seccomp filter is compiled and
+            // loaded (libseccomp compiles it at load: several ms for Docker's profile). Told
+            // earlier, an engine's first signal could arrive while this init, PID 1 of its
+            // namespace, still has no handler: the kernel drops it (runtime-tools' killsig lost
+            // its signals so).
+            if hooksAtStart { try tellStarted(fifo) }
         } catch {
             Log.stderr("swrun: container init: \(error)")
             _exit(127)
         }
-        exec(executable, args: process.args ?? [], env: env)
+        let e = stub?.exec(args: process.args ?? [], env: env) ?? ENOEXEC
+        Log.stderr("swrun: exec \(executable): \(Sys.errnoText(e))")
+        _exit(127)
     }
 
     /// Hooks run inside the container's cgroups, and a cgroup mount shows (or binds) the
@@ -285,17 +297,6 @@ enum InitProcess {
         try Sys.check("close_range", "mark inherited file descriptors close-on-exec") {
             sw_close_range(UInt32(3 + preserve), UInt32.max, CLOSE_RANGE_CLOEXEC)
         }
-    }
-
-    static func exec(_ path: String, args: [String], env: [String]) -> Never {
-        let e = withCStringArray(args) { argv in
-            withCStringArray(env) { envp in
-                execve(path, argv, envp)
-                return errno
-            }
-        }
-        Log.stderr("swrun: exec \(path): \(Sys.errnoText(e))")
-        _exit(e == ENOENT ? 127 : 126)
     }
 }
 

@@ -21,7 +21,10 @@ public struct StateStore: Sendable {
     /// atomically, before anything else is touched.
     func createDir(_ id: String) throws(RuntimeError) -> String {
         try ContainerID.validate(id)
-        try Sys.mkdirAll(root, mode: 0o711)
+        // 0700 as runc: other local users must not learn which container IDs exist. The
+        // container's own directory stays 0711, so a process of a user namespace can reach
+        // the files swrun shares with it by name.
+        try Sys.mkdirAll(root, mode: 0o700)
         let d = dir(id)
         if mkdir(d, 0o711) != 0 {
             let e = errno

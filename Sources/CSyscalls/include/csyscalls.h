@@ -44,6 +44,12 @@ int sw_personality(unsigned long persona);
 // File descriptors.
 int sw_close_range(unsigned int first, unsigned int last, unsigned int flags);
 int sw_fcntl_int(int fd, int cmd, int arg);
+// memfd_create; MFD_EXEC (Linux 6.3) is retried without on kernels that refuse it.
+int sw_memfd_create_exec(const char *name);
+int sw_execveat_empty(int fd, char *const argv[], char *const envp[]);
+// The exec stub's machine code (exec_stub.S), copied into a sealed memfd before each exec
+// into a container; NULL with *len 0 where this architecture has no stub.
+const unsigned char *sw_exec_stub(size_t *len);
 int sw_ioctl_ptr(int fd, unsigned long req, void *arg);
 int sw_ioctl_int(int fd, unsigned long req, int arg);
 // Sends one fd (and a short payload) over a unix socket with SCM_RIGHTS.
@@ -78,5 +84,7 @@ void sw_set_errno(int value);
 
 // Number of threads of the calling process (from /proc/self/task): the fork-safety guard.
 int sw_thread_count(void);
+// Zeroes the environment strings this process started with (startup.c).
+void sw_scrub_environment(void);
 
 #endif
