@@ -21,7 +21,6 @@ public struct ExecOptions: Sendable {
 /// `exec`: a new process in a running container: its cgroup, every namespace of its init,
 /// then the same identity and privilege steps as the init (InitProcess.finishProcess).
 public enum ContainerExec {
-    static let nsOrder = ["user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount"]
     static let PR_SET_CHILD_SUBREAPER: Int32 = 36
 
     /// The container's config from its bundle, as runc reads it for exec: the base for the
@@ -38,21 +37,8 @@ public enum ContainerExec {
         default: throw RuntimeError("cannot exec in a stopped container")
         }
         let spec = try containerSpec(c)
-        var plan = NamespacePlan()
+        let plan = try NamespacePlan.joining(c.record.pid)
         defer { plan.closeJoins() }
-        for type in nsOrder {
-            let name = NamespacePlan.procName(type)
-            let theirs = "/proc/\(c.record.pid)/ns/\(name)"
-            var a = stat(), b = stat()
-            guard stat(theirs, &a) == 0 else { continue }
-            if stat("/proc/self/ns/\(name)", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev { continue }
-            let fd = open(theirs, O_RDONLY | O_CLOEXEC)
-            if fd < 0 {
-                let e = errno
-                throw RuntimeError.sys("open", "open \(theirs)", errno: e)
-            }
-            plan.joins.append(NamespacePlan.Join(type: type, flag: NamespacePlan.flag(type)!, fd: fd, path: theirs))
-        }
         if o.process.terminal == true && o.consoleSocket == nil && o.detach {
             throw RuntimeError.config("process.terminal", "a detached process with a terminal needs --console-socket")
         }

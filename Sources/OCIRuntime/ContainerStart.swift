@@ -16,6 +16,13 @@ public enum ContainerStart {
         case .creating: throw RuntimeError("cannot start a container that is still being created")
         }
         let notify = try NotifySocket.listen(stateDir: c.dir)
+        do throws(RuntimeError) {
+            try StartContainerHooks.run(c)
+        } catch {
+            // runtime.md: a failing startContainer hook stops the container.
+            if ProcStat.isAlive(c.record.pid, startTime: c.record.pidStartTime) { kill(c.record.pid, SIGKILL) }
+            throw error
+        }
         try release(c)
         LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
         if let notify {

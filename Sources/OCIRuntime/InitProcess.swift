@@ -136,12 +136,8 @@ enum InitProcess {
         let spec = ctx.spec
         let process = spec.process!
         let fifoFd = ctx.fifoFd
-        var hostPid: Int32 = 0
         var executable = ""
         var stub: SealedExec? = nil
-        // startContainer hooks run in the init once `start` opened the FIFO, so with them the
-        // init waits itself; without (the common case) the sealed stub waits (SealedExec).
-        let hooksAtStart = !(spec.hooks?.startContainer ?? []).isEmpty
         var seccomp: SeccompFilter? = nil
         let user = process.user ?? User(uid: 0, gid: 0)
         var env: [String] = process.env ?? []
@@ -167,7 +163,6 @@ enum InitProcess {
                                 guard let m = try ch.receive() else { throw RuntimeError("create exited during the hooks") }
                                 if case .failure(let e) = m { throw e }
                                 guard case .hooksDone(let p) = m else { throw RuntimeError("unexpected message during the hooks") }
-                                hostPid = p
                                 try HookRunner.runAll(spec.hooks?.createContainer, phase: .createContainer,
                                                       state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
                                                                                   pid: p, status: .creating))
@@ -201,7 +196,8 @@ enum InitProcess {
                     try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
                 }
             }
-            stub = try SealedExec.prepare(executable: executable, fifoFd: hooksAtStart ? nil : fifoFd, report: .stderr)
+            // The init waits for `start` as this stub, not as the host's swrun binary.
+            stub = try SealedExec.prepare(executable: executable, fifoFd: fifoFd, report: .stderr)
             try ch.send(.ready)
         } catch {
             try? ch.send(.failure(error))
@@ -209,24 +205,16 @@ enum InitProcess {
         }
         ch.close()
         do throws(RuntimeError) {
-            let fifo = hooksAtStart ? try waitForStart(fifoFd) : -1
-            if hooksAtStart {
-                try HookRunner.runAll(spec.hooks?.startContainer, phase: .startContainer,
-                                      state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
-                                                                  pid: hostPid, status: .created))
-            }
             try closeInheritedFds(preserve: ctx.preserveFds)
             // The stub opens the FIFO through this fd after its exec, and closes it.
-            if !hooksAtStart { _ = sw_fcntl_int(fifoFd, F_SETFD, 0) }
+            _ = sw_fcntl_int(fifoFd, F_SETFD, 0)
+            // Before the wait, as runc: the waiting init holds only the container's identity.
+            // `start` returns (and runs the poststart hooks) only once the stub writes the byte,
+            // right before its execve: after the seccomp filter is compiled and loaded
+            // (libseccomp compiles it at load: several ms for Docker's profile). Told earlier, an
+            // engine's first signal could arrive while this init, PID 1 of its namespace, still
+            // has no handler: the kernel drops it (runtime-tools' killsig lost its signals so).
             try finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: seccomp)
-            // Only now does `start` return and run the poststart hooks (the stub writes the
-            // byte right before its execve): after the startContainer hooks (the spec's order),
-            // with any failure above failing `start`, and once the seccomp filter is compiled and
-            // loaded (libseccomp compiles it at load: several ms for Docker's profile). Told
-            // earlier, an engine's first signal could arrive while this init, PID 1 of its
-            // namespace, still has no handler: the kernel drops it (runtime-tools' killsig lost
-            // its signals so).
-            if hooksAtStart { try tellStarted(fifo) }
         } catch {
             Log.stderr("swrun: container init: \(error)")
             _exit(127)
@@ -242,19 +230,6 @@ enum InitProcess {
         LifecycleHooks.hasAny(spec.hooks) || (spec.mounts ?? []).contains {
             $0.type == "cgroup" || $0.type == "cgroup2" || ($0.source ?? "").hasPrefix("/sys/fs/cgroup")
         }
-    }
-
-    /// Blocks until `start` opens the FIFO for reading; returns the FIFO's write end.
-    static func waitForStart(_ fifoFd: Int32) throws(RuntimeError) -> Int32 {
-        let fd = try Sys.check("open", "open the exec FIFO for writing") { open("/proc/self/fd/\(fifoFd)", O_WRONLY | O_CLOEXEC) }
-        close(fifoFd)
-        return fd
-    }
-
-    /// The byte `start` waits for.
-    static func tellStarted(_ fd: Int32) throws(RuntimeError) {
-        try Sys.writeAll(fd, [UInt8(ascii: "0")], what: "exec FIFO")
-        close(fd)
     }
 
     /// Identity and privileges, in the order that keeps each step possible: scheduling and

@@ -4,7 +4,8 @@ import Spec
 /// Where each hook phase runs (runtime-spec config.md "Lifecycle"): prestart and
 /// createRuntime in the runtime's namespaces by `create` when the init asks, after its mounts
 /// and before pivot_root; createContainer by the init at that same point; startContainer by
-/// the init after `start`, before exec; poststart by `start`; poststop by `delete`.
+/// `start` in a process that joins the container (StartContainerHooks), before it releases the
+/// init; poststart by `start`; poststop by `delete`.
 enum LifecycleHooks {
     /// The state every hook gets on stdin.
     static func state(spec: Spec, id: String, bundle: String, pid: Int32, status: ContainerStatus) -> JSONValue {

@@ -97,6 +97,27 @@ struct NamespacePlan {
 
     func closeJoins() { for j in joins { close(j.fd) } }
 
+    /// Every namespace of a running container's init that differs from ours, in the order
+    /// they can be joined (the user namespace first, the mount namespace last).
+    static func joining(_ initPid: Int32) throws(RuntimeError) -> NamespacePlan {
+        var plan = NamespacePlan()
+        for type in ["user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount"] {
+            let name = procName(type)
+            let theirs = "/proc/\(initPid)/ns/\(name)"
+            var a = stat(), b = stat()
+            guard stat(theirs, &a) == 0, let flag = flag(type) else { continue }
+            if stat("/proc/self/ns/\(name)", &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev { continue }
+            let fd = open(theirs, O_RDONLY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                plan.closeJoins()
+                throw RuntimeError.sys("open", "open \(theirs)", errno: e)
+            }
+            plan.joins.append(Join(type: type, flag: flag, fd: fd, path: theirs))
+        }
+        return plan
+    }
+
     /// In the child: enter every namespace given by path.
     func enterJoined() throws(RuntimeError) {
         for j in joins {
