@@ -30,7 +30,7 @@ enum UnixSocket {
     /// A connected socket, or the errno of connect.
     static func connect(_ path: String, type: __socket_type, what: String,
                         jsonPath: String? = nil) throws(RuntimeError) -> Result<Int32, RuntimeError> {
-        guard var (addr, len) = address(path) else {
+        guard case (var addr, let len)? = address(path) else {
             throw RuntimeError("\(what) path \"\(path)\" is too long for a unix socket (at most 107 bytes)", jsonPath: jsonPath)
         }
         let fd = try socket(type, what: what, jsonPath: jsonPath)
@@ -45,7 +45,7 @@ enum UnixSocket {
 
     /// A datagram socket bound at `path` (replacing a stale one), writable by every user.
     static func bindDatagram(_ path: String, what: String) throws(RuntimeError) -> Int32 {
-        guard var (addr, len) = address(path) else {
+        guard case (var addr, let len)? = address(path) else {
             throw RuntimeError("\(what) path \"\(path)\" is too long for a unix socket (at most 107 bytes)")
         }
         let fd = try socket(SOCK_DGRAM, what: what)

@@ -56,7 +56,11 @@ enum ProcessAttributes {
         guard let cls = ioClasses[p.`class`] else {
             throw RuntimeError.config("process.ioPriority.class", "unknown I/O priority class \"\(p.`class`)\"")
         }
-        let prio = (cls << 13) | Int32(p.priority ?? 0)
+        // The kernel's levels are 0-7; a wider value would spill into the class bits.
+        guard let level = Int32(exactly: p.priority), (0...7).contains(level) else {
+            throw RuntimeError.config("process.ioPriority.priority", "I/O priority \(p.priority) is out of range (0-7)")
+        }
+        let prio = (cls << 13) | level
         try Sys.check("ioprio_set", "set I/O priority", jsonPath: "process.ioPriority") { sw_ioprio_set(1, 0, prio) }
     }
 

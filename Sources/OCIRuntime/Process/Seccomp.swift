@@ -102,7 +102,7 @@ final class SeccompFilter {
         guard let ctx else { throw RuntimeError("the seccomp filter is already loaded") }
         var template = Array("/tmp/swrun-seccomp-XXXXXX".utf8CString)
         let fd = try Sys.check("mkstemp", "create a temporary file") { mkstemp(&template) }
-        unlink(String(cString: template))
+        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         defer { close(fd) }
         let rc = seccomp_export_pfc(ctx, fd)
         if rc < 0 { throw RuntimeError.sys("seccomp_export_pfc", "export the seccomp filter", errno: -rc) }
