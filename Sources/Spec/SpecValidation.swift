@@ -15,6 +15,7 @@ extension Spec {
         // Namespaces first: the hostname and mapping rules below depend on them.
         try validateNamespaces()
         try validateHostNames()
+        try refuseHostSysctls()
         try validateMounts()
         try validateHooks()
         try validateIDMappings()
