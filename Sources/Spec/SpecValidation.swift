@@ -17,6 +17,7 @@ extension Spec {
         try validateHostNames()
         try refuseHostSysctls()
         try validateMounts()
+        try refuseMountsOverProc()
         try validateHooks()
         try validateIDMappings()
         try validateLinuxDevices()
