@@ -23,6 +23,7 @@ extension Spec {
         try validateLinuxDevices()
         try validateLinuxMisc()
         try validateSeccomp()
+        try linux?.resources?.refuseUnifiedOutsideLimits(path: "linux.resources")
     }
 
     func validateVersion() throws(RuntimeError) {
