@@ -226,6 +226,7 @@ enum RuntimeChecks {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
         try DeviceRules.validate(spec: spec)
+        try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(spec.linux?.resources)
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

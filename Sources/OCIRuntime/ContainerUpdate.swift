@@ -16,7 +16,10 @@ public enum ContainerUpdate {
         }
         var r = r
         r.devices = nil
+        // The same refusals as create's (issue 12, class 6), before anything is written.
+        try r.refuseUnifiedOutsideLimits(path: "resources")
         let hierarchies = try CgroupHierarchies.discover()
+        try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(r, hierarchies: hierarchies, path: "resources")
         let cg: CgroupManager = c.record.systemdUnit.map {
             SystemdCgroup(existingUnit: $0, path: c.record.cgroupPaths.first ?? "", hierarchies: hierarchies)
         } ?? CgroupFS(existing: c.record.cgroupPaths, hierarchies: hierarchies)

@@ -8,8 +8,10 @@ extension JSONValue {
     static let maxDepth: Int32 = 256
 
     /// Parses one JSON document (RFC 8259, strict: no comments, no trailing commas, no
-    /// trailing garbage, valid UTF-8). Errors carry jsonPath "" and a line/column.
-    public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> JSONValue {
+    /// trailing garbage, valid UTF-8). Errors carry jsonPath "" and a line/column; a string
+    /// with a NUL is named by its path below `path`, where the caller places the document
+    /// ("process" for `exec --process`).
+    public static func parse(_ bytes: [UInt8], path: String = "") throws(RuntimeError) -> JSONValue {
         guard bytes.count < Int(Int32.max) else {
             throw RuntimeError.config("", "not valid JSON: document larger than 2 GiB")
         }
@@ -44,8 +46,18 @@ extension JSONValue {
         if end < bytes.count {
             throw invalid(bytes, at: end, "unexpected data after the JSON value")
         }
-        if let (offset, reason) = firstNonStandardToken(bytes) {
+        var firstNUL: Int?
+        if let (offset, reason) = firstNonStandardToken(bytes, firstNUL: &firstNUL) {
             throw invalid(bytes, at: offset, reason)
+        }
+        // A NUL byte (issue 12, class 8) ends the string at every C boundary: a mount
+        // destination "/\u0000dev/shm" became "/" for mount(2), a cgroupsPath with one made
+        // cleanup recurse until the runtime crashed, and json-c cuts a member name at it (so
+        // {"a\u0000b": 1} would read as {"a": 1}). No field of any document swrun reads has a
+        // use for it, so the document is refused here, once for every string, by JSON path.
+        if let at = firstNUL {
+            throw RuntimeError.config(JSONPathAtOffset.path(bytes, stringAt: at, under: path),
+                                      "contains a NUL byte (\\u0000), which the kernel would read as the end of the string")
         }
         return convert(object)  // nil is the literal `null`
     }

@@ -6,16 +6,23 @@ import CJSONC
 /// accepts a document this pass finds the first such token and reports where it is.
 extension JSONValue {
     /// Returns the byte offset and reason of the first token RFC 8259 or 64-bit integers
-    /// reject, or nil.
-    static func firstNonStandardToken(_ bytes: [UInt8]) -> (Int, String)? {
+    /// reject, or nil. `firstNUL` gets the offset of the opening quote of the first string
+    /// (value or member name) holding a `\u0000` escape: see JSONValue.parse.
+    static func firstNonStandardToken(_ bytes: [UInt8], firstNUL: inout Int?) -> (Int, String)? {
         var i = 0
         let n = bytes.count
         while i < n {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
+                let start = i
                 i += 1
                 while i < n && bytes[i] != UInt8(ascii: "\"") {
-                    i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+                    if bytes[i] == UInt8(ascii: "\\") {
+                        if firstNUL == nil && isNULEscape(bytes, at: i) { firstNUL = start }
+                        i += 2
+                    } else {
+                        i += 1
+                    }
                 }
                 i += 1
             } else if b == UInt8(ascii: "'") {
@@ -34,6 +41,12 @@ extension JSONValue {
             }
         }
         return nil
+    }
+
+    /// `\u0000` at `i` (the backslash). The hex digits are all "0", so case does not matter.
+    private static func isNULEscape(_ bytes: [UInt8], at i: Int) -> Bool {
+        guard i + 5 < bytes.count, bytes[i + 1] == UInt8(ascii: "u") else { return false }
+        return bytes[(i + 2)...(i + 5)].allSatisfy { $0 == UInt8(ascii: "0") }
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -59,7 +59,7 @@ extension Process {
     /// A process object on its own (`exec --process FILE`), paths named from the top
     /// ("process.args").
     public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> Process {
-        try Process(json: try JSONValue.parse(bytes), path: "process")
+        try Process(json: try JSONValue.parse(bytes, path: "process"), path: "process")
     }
 }
 
@@ -76,6 +76,6 @@ extension Hooks {
 extension LinuxResources {
     /// `update -r FILE`: a linux.resources object on its own; errors name "resources.<field>".
     public static func parse(_ bytes: [UInt8]) throws(RuntimeError) -> LinuxResources {
-        try LinuxResources(json: try JSONValue.parse(bytes), path: "resources")
+        try LinuxResources(json: try JSONValue.parse(bytes, path: "resources"), path: "resources")
     }
 }

@@ -15,12 +15,15 @@ extension Spec {
         // Namespaces first: the hostname and mapping rules below depend on them.
         try validateNamespaces()
         try validateHostNames()
+        try refuseHostSysctls()
         try validateMounts()
+        try refuseMountsOverProc()
         try validateHooks()
         try validateIDMappings()
         try validateLinuxDevices()
         try validateLinuxMisc()
         try validateSeccomp()
+        try linux?.resources?.refuseUnifiedOutsideLimits(path: "linux.resources")
     }
 
     func validateVersion() throws(RuntimeError) {

@@ -22,9 +22,6 @@ extension Spec {
 
     func validateLinuxMisc() throws(RuntimeError) {
         guard let linux else { return }
-        for key in (linux.sysctl ?? [:]).keys where key.isEmpty {
-            throw RuntimeError.config(JSONPath.key("linux.sysctl", key), "empty sysctl name")
-        }
         // An empty string is what Go's omitempty leaves behind: same as absent.
         if let mode = linux.rootfsPropagation, !mode.isEmpty,
            !Spec.rootfsPropagationModes.contains(mode)

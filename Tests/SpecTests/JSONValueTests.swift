@@ -64,19 +64,19 @@ final class JSONValueTests: XCTestCase {
     }
 
     func testSerializationEscapes() {
-        let s = JSONValue.string("q\"b\\s/\n\r\t\u{8}\u{c}\u{1}\u{1f}é😀")
-        XCTAssertEqual(s.serialized(), #""q\"b\\s/\n\r\t\b\f\u0001\u001fé😀""#)
+        let s = JSONValue.string("q\"b\\s/\n\r\t\u{8}\u{c}\u{0}\u{1}\u{1f}é😀")
+        XCTAssertEqual(s.serialized(), #""q\"b\\s/\n\r\t\b\f\u0000\u0001\u001fé😀""#)
         XCTAssertEqual(JSONValue.object([("k\"", .null)]).serialized(), #"{"k\"":null}"#)
     }
 
     func testSerializationRoundTripsEveryCase() throws {
         let v: JSONValue = .object([
             ("n", .null), ("b", .bool(false)), ("i", .int(-42)), ("u", .uint(UInt64.max)),
-            ("d", .double(0.125)), ("s", .string("\u{0}\"\\")), ("a", .array([.int(1), .array([]), .object([])])),
+            ("d", .double(0.125)), ("s", .string("\u{1}\"\\")), ("a", .array([.int(1), .array([]), .object([])])),
             ("o", .object([("y", .int(1)), ("x", .int(2))])),
         ])
         let text = v.serialized()
-        XCTAssertEqual(text, #"{"n":null,"b":false,"i":-42,"u":18446744073709551615,"d":0.125,"s":"\u0000\"\\","a":[1,[],{}],"o":{"y":1,"x":2}}"#)
+        XCTAssertEqual(text, #"{"n":null,"b":false,"i":-42,"u":18446744073709551615,"d":0.125,"s":"\u0001\"\\","a":[1,[],{}],"o":{"y":1,"x":2}}"#)
         XCTAssertEqual(try JSONValue.parse(text), v)
         XCTAssertEqual(try JSONValue.parse(v.serialized(pretty: true)), v)
     }

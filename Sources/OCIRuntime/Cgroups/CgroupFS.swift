@@ -89,6 +89,7 @@ struct CgroupFS: CgroupManager {
         if v1.isEmpty {
             v2Plan = try CgroupV2Files.plan(for: r)
         } else {
+            try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(r, hierarchies: hierarchies)
             let plan = try CgroupV1Files.plan(for: r)
             plan.warnings.forEach(Log.warn)
             var unplaced = Set<String>()
@@ -98,18 +99,14 @@ struct CgroupFS: CgroupManager {
             }
             let v1Controllers = Set(v1.flatMap { $0.0.controllers })
             for w in plan.writes where !v1Controllers.contains(w.controller) { unplaced.insert(w.controller) }
-            // `unified` is v2 by definition; it goes to the v2 tree even on hybrid hosts.
             let full = try CgroupV2Files.plan(for: r)
             // Read only when needed: most configs have nothing v1 cannot take.
             let v2Available = unplaced.isEmpty ? [] : v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
             let toV2 = unplaced.filter { v2Available.contains($0) }
-            v2Plan.writes = full.writes.filter { toV2.contains($0.controller) || $0.jsonPath.contains(".unified[") }
+            v2Plan.writes = full.writes.filter { toV2.contains($0.controller) }
             for c in unplaced.subtracting(toV2).sorted() {
                 let fields = Set(plan.writes.filter { $0.controller == c }.map(\.jsonPath)).sorted()
                 Log.warn("\(fields.joined(separator: ", ")) not applied: this host has no \(c) cgroup controller")
-            }
-            if !v2Plan.writes.isEmpty && v2 == nil {
-                throw RuntimeError.config("linux.resources.unified", "needs cgroup v2, which this host does not mount")
             }
         }
         if let (h, dir) = v2, !v2Plan.writes.isEmpty || v1.isEmpty {

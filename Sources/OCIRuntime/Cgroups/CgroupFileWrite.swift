@@ -92,12 +92,9 @@ enum CgroupValues {
     }
 
     /// `unified` keys are file names in the container's own cgroup directory: "memory.high".
+    /// Checked again where the files are written, whatever driver or command got here.
     static func checkUnifiedKey(_ key: String) throws(RuntimeError) {
-        let path = "linux.resources.unified[\"\(key)\"]"
-        let allowed = key.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
-        guard allowed, key.contains("."), !key.hasPrefix("."), !key.contains("..") else {
-            throw RuntimeError.config(path, "must be a cgroup interface file name such as \"memory.high\" (no \"/\" or \"..\")")
-        }
+        try LinuxResources.refuseUnifiedKey(key, path: "linux.resources.unified[\"\(key)\"]")
     }
 
     static func device(_ major: Int64, _ minor: Int64) -> String { "\(major):\(minor)" }
