@@ -10,7 +10,9 @@ enum ProcessAttributes {
     static func oomScoreAdj(_ v: Int?) throws(RuntimeError) {
         guard let v else { return }
         do {
-            try Sys.writeFile("/proc/self/oom_score_adj", String(v), flags: O_TRUNC, jsonPath: "process.oomScoreAdj")
+            let proc = try Procfs.open(jsonPath: "process.oomScoreAdj")
+            defer { proc.close() }
+            try proc.write("self/oom_score_adj", String(v), jsonPath: "process.oomScoreAdj")
         } catch {
             if error.errno == EACCES || error.errno == EPERM {
                 var e = error

@@ -171,12 +171,15 @@ struct RootfsSetup {
         if let d = spec.domainname {
             try Sys.check("setdomainname", "set domainname \"\(d)\"", jsonPath: "domainname") { setdomainname(d, d.utf8.count) }
         }
-        for (k, v) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + k.replacingDots()
+        let sysctls = (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key })
+        if sysctls.isEmpty { return }
+        let proc = try Procfs.open(jsonPath: "linux.sysctl")
+        defer { proc.close() }
+        for (k, v) in sysctls {
             if k.isEmpty || k.contains("..") || k.hasPrefix("/") {
                 throw RuntimeError.config("linux.sysctl.\(k)", "invalid sysctl name")
             }
-            try Sys.writeFile(path, v, flags: O_TRUNC, jsonPath: "linux.sysctl.\(k)")
+            try proc.write("sys/" + k.replacingDots(), v, jsonPath: "linux.sysctl.\(k)")
         }
     }
 }
