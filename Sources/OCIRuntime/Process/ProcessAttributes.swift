@@ -58,7 +58,12 @@ enum ProcessAttributes {
         guard let cls = ioClasses[p.`class`] else {
             throw RuntimeError.config("process.ioPriority.class", "unknown I/O priority class \"\(p.`class`)\"")
         }
-        let prio = (cls << 13) | Int32(p.priority ?? 0)
+        // The kernel takes 0 (highest) to 7 within a class; a larger number would also not
+        // fit the Int32 it is packed into (a trap, not an error, without this check).
+        guard (0...7).contains(p.priority) else {
+            throw RuntimeError.config("process.ioPriority.priority", "I/O priority \(p.priority) is not in 0...7")
+        }
+        let prio = (cls << 13) | Int32(truncatingIfNeeded: p.priority)
         try Sys.check("ioprio_set", "set I/O priority", jsonPath: "process.ioPriority") { sw_ioprio_set(1, 0, prio) }
     }
 
