@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +73,13 @@ int sw_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint6
     how.mode = mode;
     how.resolve = resolve;
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int sw_fstatfs_type(int fd, int64_t *f_type) {
+    struct statfs s;
+    int rc = fstatfs(fd, &s);
+    if (rc == 0) *f_type = (int64_t)s.f_type;
+    return rc;
 }
 
 dev_t sw_makedev(unsigned int major, unsigned int minor) { return makedev(major, minor); }

@@ -17,7 +17,10 @@ enum IDMappings {
             (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
         }
         let uid = text(spec.linux?.uidMappings), gid = text(spec.linux?.gidMappings)
-        if !gid.isEmpty { try Sys.writeFile("/proc/\(pid)/gid_map", gid, flags: 0, jsonPath: "linux.gidMappings") }
-        if !uid.isEmpty { try Sys.writeFile("/proc/\(pid)/uid_map", uid, flags: 0, jsonPath: "linux.uidMappings") }
+        if uid.isEmpty && gid.isEmpty { return }
+        let proc = try Procfs.open(jsonPath: "linux.uidMappings")
+        defer { proc.close() }
+        if !gid.isEmpty { try proc.write("\(pid)/gid_map", gid, jsonPath: "linux.gidMappings") }
+        if !uid.isEmpty { try proc.write("\(pid)/uid_map", uid, jsonPath: "linux.uidMappings") }
     }
 }

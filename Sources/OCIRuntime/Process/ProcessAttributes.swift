@@ -10,7 +10,9 @@ enum ProcessAttributes {
     static func oomScoreAdj(_ v: Int?) throws(RuntimeError) {
         guard let v else { return }
         do {
-            try Sys.writeFile("/proc/self/oom_score_adj", String(v), flags: O_TRUNC, jsonPath: "process.oomScoreAdj")
+            let proc = try Procfs.open(jsonPath: "process.oomScoreAdj")
+            defer { proc.close() }
+            try proc.write("self/oom_score_adj", String(v), jsonPath: "process.oomScoreAdj")
         } catch {
             if error.errno == EACCES || error.errno == EPERM {
                 var e = error
@@ -56,11 +58,12 @@ enum ProcessAttributes {
         guard let cls = ioClasses[p.`class`] else {
             throw RuntimeError.config("process.ioPriority.class", "unknown I/O priority class \"\(p.`class`)\"")
         }
-        // The kernel's levels are 0-7; a wider value would spill into the class bits.
-        guard let level = Int32(exactly: p.priority), (0...7).contains(level) else {
-            throw RuntimeError.config("process.ioPriority.priority", "I/O priority \(p.priority) is out of range (0-7)")
+        // The kernel takes 0 (highest) to 7 within a class; a larger number would also not
+        // fit the Int32 it is packed into (a trap, not an error, without this check).
+        guard (0...7).contains(p.priority) else {
+            throw RuntimeError.config("process.ioPriority.priority", "I/O priority \(p.priority) is not in 0...7")
         }
-        let prio = (cls << 13) | level
+        let prio = (cls << 13) | Int32(truncatingIfNeeded: p.priority)
         try Sys.check("ioprio_set", "set I/O priority", jsonPath: "process.ioPriority") { sw_ioprio_set(1, 0, prio) }
     }
 

@@ -11,7 +11,10 @@ struct InRoot {
     let rootFd: Int32
     let rootPath: String
 
+    static let RESOLVE_NO_XDEV: UInt64 = 0x01
     static let RESOLVE_NO_MAGICLINKS: UInt64 = 0x02
+    static let RESOLVE_NO_SYMLINKS: UInt64 = 0x04
+    static let RESOLVE_BENEATH: UInt64 = 0x08
     static let RESOLVE_IN_ROOT: UInt64 = 0x10
 
     init(path: String) throws(RuntimeError) {

@@ -116,50 +116,27 @@ struct RootfsSetup {
         try Sys.check("chdir", "enter the new root") { chdir("/") }
     }
 
-    /// After pivot_root: root.readonly, masked and read-only paths.
+    /// After pivot_root: root.readonly, read-only paths, then masked paths.
+    /// The container's /proc is checked to be a real procfs first, whatever the config asks
+    /// for: the masks below, and the init's wait on /proc/self/fd/N after this, mean nothing
+    /// on a bind of some other directory (issue class 5).
+    /// Order: read-only paths before masks (runc's order). A mask is a read-only mount of
+    /// its own whichever comes first (see PathMasker), but a bind takes its source mount's
+    /// read-only flag: were a mask ever bound from a file under /proc/sys, it would come
+    /// from the read-only /proc/sys by then, not from a writable procfs.
     static func finish(_ spec: Spec) throws(RuntimeError) {
+        let proc = try Procfs.open(jsonPath: "mounts")
+        defer { proc.close() }
+        let paths = try ContainerPaths(proc: proc)
+        defer { paths.close() }
         if spec.root?.readonly == true {
-            try remountReadonly("/", jsonPath: "root.readonly")
+            try ReadonlyPaths.remount(paths.root.rootFd, what: "/", jsonPath: "root.readonly")
         }
+        try ReadonlyPaths.apply(spec.linux?.readonlyPaths ?? [], in: paths)
+        var masker = PathMasker(paths: paths)
+        defer { masker.close() }
         for (i, p) in (spec.linux?.maskedPaths ?? []).enumerated() {
-            try mask(p, jsonPath: "linux.maskedPaths[\(i)]")
-        }
-        for (i, p) in (spec.linux?.readonlyPaths ?? []).enumerated() {
-            var st = stat()
-            if stat(p, &st) != 0 {
-                if errno == ENOENT { continue }
-                let e = errno
-                throw RuntimeError.sys("stat", "read-only path \(p)", errno: e, jsonPath: "linux.readonlyPaths[\(i)]")
-            }
-            try Sys.check("mount", "bind \(p) for read-only", jsonPath: "linux.readonlyPaths[\(i)]") {
-                mount(p, p, "", MountOptions.MS_BIND | MountOptions.MS_REC, nil)
-            }
-            try remountReadonly(p, jsonPath: "linux.readonlyPaths[\(i)]")
-        }
-    }
-
-    static func remountReadonly(_ path: String, jsonPath: String) throws(RuntimeError) {
-        var sv = statvfs()
-        let keep: UInt = MountOptions.MS_NOSUID | MountOptions.MS_NODEV | MountOptions.MS_NOEXEC
-            | MountOptions.MS_NOATIME | MountOptions.MS_NODIRATIME | MountOptions.MS_RELATIME
-        let flags = statvfs(path, &sv) == 0 ? UInt(sv.f_flag) & keep : 0
-        try Sys.check("mount", "remount \(path) read-only", jsonPath: jsonPath) {
-            mount("", path, "", MountOptions.MS_BIND | MountOptions.MS_REMOUNT | MountOptions.MS_RDONLY | flags, nil)
-        }
-    }
-
-    /// A masked directory gets an empty read-only tmpfs, a masked file /dev/null.
-    static func mask(_ path: String, jsonPath: String) throws(RuntimeError) {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            if errno == ENOENT { return }
-            let e = errno
-            throw RuntimeError.sys("stat", "masked path \(path)", errno: e, jsonPath: jsonPath)
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            try Sys.check("mount", "mask \(path)", jsonPath: jsonPath) { mount("tmpfs", path, "tmpfs", MountOptions.MS_RDONLY, nil) }
-        } else {
-            try Sys.check("mount", "mask \(path)", jsonPath: jsonPath) { mount("/dev/null", path, "", MountOptions.MS_BIND, nil) }
+            try masker.mask(p, jsonPath: "linux.maskedPaths[\(i)]")
         }
     }
 
@@ -171,12 +148,15 @@ struct RootfsSetup {
         if let d = spec.domainname {
             try Sys.check("setdomainname", "set domainname \"\(d)\"", jsonPath: "domainname") { setdomainname(d, d.utf8.count) }
         }
-        for (k, v) in (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + k.replacingDots()
+        let sysctls = (spec.linux?.sysctl ?? [:]).sorted(by: { $0.key < $1.key })
+        if sysctls.isEmpty { return }
+        let proc = try Procfs.open(jsonPath: "linux.sysctl")
+        defer { proc.close() }
+        for (k, v) in sysctls {
             if k.isEmpty || k.contains("..") || k.hasPrefix("/") {
                 throw RuntimeError.config("linux.sysctl.\(k)", "invalid sysctl name")
             }
-            try Sys.writeFile(path, v, flags: O_TRUNC, jsonPath: "linux.sysctl.\(k)")
+            try proc.write("sys/" + k.replacingDots(), v, jsonPath: "linux.sysctl.\(k)")
         }
     }
 }
