@@ -3,6 +3,9 @@
  *
  *   sectool swap A B          exchange A and B (renameat2 RENAME_EXCHANGE) as fast as
  *                             possible until SIGTERM; then print the number of exchanges
+ *   sectool flip NULL TARGET  until SIGTERM, replace NULL (rename over it) in turn with a
+ *                             symlink to TARGET and with a fresh char device 1:3; survives
+ *                             a runtime that unlinks and re-creates NULL itself
  *   sectool exe-write PID MS  open /proc/PID/exe O_PATH (print "opath-ok DEV INO" or
  *                             "opath-errno E"), then for up to MS ms try to reopen it for
  *                             writing through /proc/self/fd/N while it fails with ETXTBSY,
@@ -22,6 +25,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +44,26 @@ static int swap(const char *a, const char *b) {
         if (syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0) n++;
         else failed++;
     }
+    printf("swaps %lu failed %lu\n", n, failed);
+    return 0;
+}
+
+static int flip(const char *null, const char *target) {
+    signal(SIGTERM, on_term);
+    char lnk[4096], dev[4096];
+    snprintf(lnk, sizeof lnk, "%s.l", null);
+    snprintf(dev, sizeof dev, "%s.c", null);
+    unsigned long n = 0, failed = 0;
+    while (!stop) {
+        unlink(lnk);
+        if (symlink(target, lnk) == 0 && rename(lnk, null) == 0) n++;
+        else failed++;
+        unlink(dev);
+        if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0 && rename(dev, null) == 0) n++;
+        else failed++;
+    }
+    unlink(lnk);
+    unlink(dev);
     printf("swaps %lu failed %lu\n", n, failed);
     return 0;
 }
@@ -105,10 +129,11 @@ static int seize(const char *pid) {
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 4 && !strcmp(argv[1], "swap")) return swap(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "flip")) return flip(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "exe-write")) return exe_write(argv[2], atol(argv[3]));
     if (argc == 3 && !strcmp(argv[1], "stat")) return stat_path(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "mem")) return mem(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "seize")) return seize(argv[2]);
-    fprintf(stderr, "usage: sectool swap A B | exe-write PID MS | stat PATH | mem PID | seize PID\n");
+    fprintf(stderr, "usage: sectool swap A B | flip NULL TARGET | exe-write PID MS | stat PATH | mem PID | seize PID\n");
     return 2;
 }
