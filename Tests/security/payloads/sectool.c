@@ -10,7 +10,8 @@
  *                             "opath-errno E"), then for up to MS ms try to reopen it for
  *                             writing through /proc/self/fd/N while it fails with ETXTBSY,
  *                             and write a marker at offset 0 ("write-ok N" or "open-wr-errno E")
- *   sectool stat PATH         open PATH O_PATH and print "DEV INO" (or "errno E")
+ *   sectool stat PATH         open PATH O_PATH and print "DEV INO ro|rw" (its mount's
+ *                             read-only flag; or "errno E")
  *   sectool mem PID           read 16 bytes of PID's first readable mapping through
  *                             /proc/PID/mem ("mem-read N" or "mem-errno E")
  *   sectool seize PID         PTRACE_SEIZE PID ("seize-ok" or "seize-errno E"; the exit
@@ -25,6 +26,8 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -95,8 +98,10 @@ static int exe_write(const char *pid, long ms) {
 static int stat_path(const char *p) {
     int fd = open(p, O_PATH);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) { printf("errno %d\n", errno); return 0; }
-    printf("%llu %llu\n", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    struct statfs sf;
+    if (fd < 0 || fstat(fd, &st) != 0 || fstatfs(fd, &sf) != 0) { printf("errno %d\n", errno); return 0; }
+    printf("%llu %llu %s\n", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+           (sf.f_flags & ST_RDONLY) ? "ro" : "rw");
     return 0;
 }
 
