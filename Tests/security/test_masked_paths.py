@@ -58,6 +58,7 @@ def test_dev_null_swapped_for_symlink_during_creates(h, tools):
     finally:
         swapper.terminate()
         swaps = swapper.communicate(timeout=CMD_TIMEOUT)[0].strip()
+    print(f"{CREATES} creates, {refused} refused, {len(hits)} hit; {swaps}")
     assert open(REDIRECT).read() == host_domainname, "the host's domainname changed"
     assert not hits, (f"{len(hits)} of {CREATES} creates masked with the redirect target "
                       f"({refused} refused; {swaps}):\n" + "\n".join(hits[:5]))

@@ -80,6 +80,7 @@ def test_mount_destination_symlink_swapped_between_mounts(h, tools):
                 hits.append(f"run {i}: {r.out.strip()}")
     finally:
         swaps = stop()
+    print(f"{RUNS + 1} runs, {refused} refused, {len(hits)} hit; {swaps}")
     assert not hits, f"the mount landed on the host dir in {len(hits)} runs ({swaps}):\n" + "\n".join(hits[:5])
     assert tree_snapshot(canary) == before, "the host canary dir changed"
     assert set(l.split()[4] for l in open("/proc/self/mountinfo")) == mounts, "host mounts changed"
@@ -123,6 +124,7 @@ def test_mount_destination_created_through_swapped_symlink(h, tools):
             results.append(run(i))
     finally:
         swaps = stop()
+    print(f"{RUNS + 1} runs, {sum(r.rc != 0 for r in results)} refused; {swaps}")
     after = tree_snapshot(canary)
     assert after == before, (f"the runtime created {sorted(set(after) - set(before))} in the host "
                              f"dir {canary} ({swaps})")
