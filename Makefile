@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance engines-deps test-engines test-vm bench clean
+.PHONY: deps build demo test unit conformance security engines-deps test-engines test-vm bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -23,6 +23,10 @@ unit: deps
 conformance: build
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/conformance
 
+# Each runtime CVE class played as an attacker would (Tests/security/README.md).
+security: build
+	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/security
+
 # Real engines (containerd, dockerd, podman) driving swrun; see docs/engines.md.
 engines-deps:
 	scripts/install-engines.sh
@@ -35,7 +39,7 @@ test-vm: build
 	RUNTIME=$(CURDIR)/$(SWRUN) scripts/vm/test-vm.sh
 
 # In this order (without -j): the fast tiers first, the VM last.
-test: unit conformance test-engines test-vm
+test: unit conformance security test-engines test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
