@@ -123,7 +123,9 @@ enum InitProcess {
             lines += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
         }
         if lines.isEmpty { return }
-        try Sys.writeFile("/proc/self/timens_offsets", lines, flags: 0, jsonPath: "linux.timeOffsets")
+        let proc = try Procfs.open(jsonPath: "linux.timeOffsets")
+        defer { proc.close() }
+        try proc.write("self/timens_offsets", lines, jsonPath: "linux.timeOffsets")
     }
 
     /// `joinCgroups`: the single-stage init joins here rather than first, so that its rootfs
