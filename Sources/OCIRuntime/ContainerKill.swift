@@ -9,7 +9,13 @@ public enum ContainerKill {
         let c = try Container(store: store, id: id)
         let status = c.status
         if status == .stopped {
-            throw RuntimeError("container \"\(id)\" is not running")
+            // As runc: --all still signals whatever is left in the container's cgroups and
+            // succeeds (containerd's CRI StopContainer sends `kill --all ID 9` to a container
+            // that may have exited, and treats any failure but "not running" as fatal).
+            if all { c.signalAll(signal); return }
+            // "container not running" is the text containerd's and podman's error matching
+            // look for (containerd: checkKillError).
+            throw RuntimeError("cannot signal container \"\(id)\": container not running")
         }
         if all {
             c.signalAll(signal)

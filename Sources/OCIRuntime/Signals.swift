@@ -18,7 +18,8 @@ public enum Signals {
     public static func parse(_ text: String) throws(RuntimeError) -> Int32 {
         let maxSignal: Int32 = 64
         if let n = Int32(text) {
-            guard n > 0 && n <= maxSignal else { throw RuntimeError("invalid signal \"\(text)\": out of range 1-\(maxSignal)") }
+            // 0 is a liveness probe, as with kill(1) and runc: checks and delivers nothing.
+            guard n >= 0 && n <= maxSignal else { throw RuntimeError("invalid signal \"\(text)\": out of range 0-\(maxSignal)") }
             return n
         }
         var name = text.uppercased()

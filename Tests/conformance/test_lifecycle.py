@@ -205,6 +205,28 @@ def test_kill_stopped_fails(h):
     assert h.wait_status(ctid, "stopped") == "stopped"
     r = h.kill(ctid, "KILL")
     assert r.rc == 1, r
+    # containerd's shim maps only this text (or "no such process") to "already finished".
+    assert "container not running" in r.err, r.err
+
+
+def test_kill_all_on_a_stopped_container_succeeds(h):
+    """containerd's CRI StopContainer sends `kill --all ID 9` to containers that may have
+    exited already; runc answers 0, and anything else leaves the pod unstoppable."""
+    ctid, r = h.create(h.config(["true"]))
+    assert h.start(ctid).rc == 0
+    assert h.wait_status(ctid, "stopped") == "stopped"
+    r = h.kill(ctid, "9", all_=True)
+    assert r.rc == 0, r
+    assert h.status(ctid) == "stopped"
+
+
+def test_kill_signal_0_probes_liveness(h):
+    ctid, r = h.create(sleeper(h))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    r = h.kill(ctid, "0")
+    assert r.rc == 0, r
+    assert h.status(ctid) == "running"
 
 
 def test_kill_all(h):
