@@ -120,40 +120,37 @@ enum ExecProcess {
             try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
             try plan.enterJoined()
             plan.closeJoins()
-            let pid = sw_fork()
-            if pid < 0 {
-                let e = errno
-                throw RuntimeError.sys("fork", "start the exec process", errno: e)
-            }
-            if pid == 0 {
-                stage2(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console,
-                       listener: listener, container: container)
-            }
-            try ch.send(.initPid(pid))
-            _exit(0)
         } catch {
             try? ch.send(.failure(error))
             _exit(1)
         }
+        enterProgram(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console,
+                     listener: listener, container: container)
     }
 
-    static func stage2(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
-                       console: Int32?, listener: SeccompListener?, container: SeccompContainer) -> Never {
+    /// Everything the program's process needs, done here, outside the container's PID
+    /// namespace (joined only for children): the process the container can see is the sealed
+    /// stub's child, which runs the stub from its first instant and execs the program. swrun's
+    /// own binary is never a process of the container, not even between a fork and an exec
+    /// (CVE-2019-5736: a process of the container holding CAP_SYS_PTRACE could otherwise open
+    /// /proc/PID/exe during that moment, and `exec` runs every few seconds for probes).
+    /// The seccomp filter is loaded here and inherited: the stub's fork, setsid, ioctl, fcntl,
+    /// writev and execve run under it. A listener's state names this process's PID.
+    static func enterProgram(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
+                             console: Int32?, listener: SeccompListener?, container: SeccompContainer) -> Never {
         var env = process.env ?? []
         let user = process.user ?? User(uid: 0, gid: 0)
         let executable: String
         var stub: SealedExec? = nil
         do throws(RuntimeError) {
-            _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
-            if let console {
-                if setsid() < 0 { let e = errno; throw RuntimeError.sys("setsid", "start a new session", errno: e) }
-                try Terminal.setup(consoleSocket: console, size: process.consoleSize)
-            }
+            // The stub's child makes the pty its controlling terminal in its own session.
+            if let console { try Terminal.setup(consoleSocket: console, size: process.consoleSize, controlling: false) }
             try Rlimits.apply(process.rlimits)
             try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
             if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + UserSwitch.home(uid: user.uid)) }
-            stub = try SealedExec.prepare(executable: executable, fifoFd: nil, report: .syncSocket(ch.fd))
+            stub = try SealedExec.prepare(executable: executable, fifoFd: nil, report: .syncSocket(ch.fd),
+                                          forkChild: SealedExec.ForkChild(controllingTerminal: console != nil))
             try InitProcess.closeInheritedFds(preserve: preserveFds, keep: ch.fd)
             // Open into the stub, which makes it close-on-exec again before the program.
             _ = sw_fcntl_int(ch.fd, F_SETFD, 0)

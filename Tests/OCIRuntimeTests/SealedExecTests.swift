@@ -60,6 +60,42 @@ final class SealedExecTests: XCTestCase {
         XCTAssertEqual(r.stdout, "")
     }
 
+    /// Fork mode (`exec`): the stub reports its child's PID as SyncMessage.initPid on the sync
+    /// socket, the child runs the program, and the socket reaches EOF once the program runs.
+    func testForkModeReportsTheChildAndRunsTheProgram() throws {
+        let image = try SealedExec.elf(executable: "/bin/sh", fifoFd: nil, report: .syncSocket(3),
+                                       forkChild: SealedExec.ForkChild(controllingTerminal: false))
+        let dir = "/tmp/swrun-stubtest-fork-\(getpid())"
+        mkdir(dir, 0o700)
+        defer { Sys.removeAll(dir) }
+        let path = dir + "/stub", marker = dir + "/child-pid"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        try Sys.writeAll(fd, image, what: "stub")
+        close(fd)
+        let (ours, theirs) = try SyncChannel.pair()
+        defer { ours.close() }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, theirs.fd, 3)
+        let args = ["sh", "-c", "echo $$ > \(marker)"]
+        var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        var envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        var stubPid: pid_t = 0
+        XCTAssertEqual(posix_spawn(&stubPid, path, &actions, nil, &argv, &envp), 0)
+        theirs.close()
+        guard case .initPid(let child)? = try ours.receive() else { return XCTFail("no initPid from the stub") }
+        XCTAssertNotEqual(child, stubPid)
+        XCTAssertNil(try ours.receive(), "EOF once the program runs")
+        var status: Int32 = 0
+        XCTAssertEqual(waitpid(stubPid, &status, 0), stubPid)
+        XCTAssertEqual(sw_wexitstatus(status), 0)
+        var waited = 0
+        while !Sys.exists(marker) && waited < 2000 { usleep(1000); waited += 1 }
+        XCTAssertEqual(try Sys.readString(marker), "\(child)\n", "the program runs as the reported child")
+    }
+
     /// The memfd is sealed: nothing can write the stub once it is built.
     func testTheMemfdIsSealedAgainstWrites() throws {
         let stub = try SealedExec.prepare(executable: "/bin/true", fifoFd: nil, report: .stderr)

@@ -4,6 +4,7 @@ Every test runs a COPY of the runtime (fixture runtime_copy) and checks that cop
 after the container and every runtime process are gone; the build output is never exposed.
 """
 
+import os
 import shutil
 import time
 
@@ -129,3 +130,30 @@ def test_ptrace_capable_container_cannot_overwrite_binary_of_waiting_init(h, too
     print(report)
     assert_copy_intact(runtime_copy, report)
     assert opened.startswith(("opath-ok", "opath-errno")), report
+
+
+def test_ptrace_capable_container_never_sees_the_runtime_binary_during_exec(h, tools, runtime_copy):
+    """CVE-2019-5736 (the moment before exec): a process of the container holding
+    CAP_SYS_PTRACE polls /proc and opens the exe of every process that appears while the
+    runtime `exec`s into the container again and again (an engine's exec probes do so every
+    few seconds). A runtime that forks its own binary into the container's PID namespace and
+    only then execs shows that binary there for a moment; an O_PATH on it is all the
+    attacker needs to write it later. No process it sees may be the runtime binary on a
+    writable mount."""
+    cfg = with_tools(set_caps(h.config(["/sec/sectool", "exe-watch", "6000"]), "CAP_SYS_PTRACE"), tools)
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    for _ in range(40):
+        r = h.rt("exec", ctid, "sleep", "0.02")
+        assert r.rc == 0, r
+    assert h.wait_status(ctid, "stopped", timeout=15) == "stopped"
+    report = h.output(ctid).out
+    st = os.stat(runtime_copy.path)
+    seen = [l.split() for l in report.splitlines() if l.startswith("exe ")]
+    # The runtime binary on a writable mount (runc runs from a read-only bind of it).
+    hits = [l for l in seen if (int(l[2]), int(l[3])) == (st.st_dev, st.st_ino) and l[4] == "rw"]
+    assert_copy_intact(runtime_copy, report)
+    assert not hits, f"the container opened the runtime binary as the exe of {len(hits)} exec'd processes:\n{report}"
+    # The watcher did watch: it saw (most of) the exec'd processes.
+    assert len(seen) >= 20, f"the watcher saw too few of the 40 exec'd processes to prove anything:\n{report}"

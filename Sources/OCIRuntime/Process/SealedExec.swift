@@ -20,6 +20,9 @@ import Spec
 struct SealedExec {
     /// The sealed memfd holding the stub, close-on-exec.
     let fd: Int32
+    /// `exec`'s caller is outside the container's PID namespace, where the container's
+    /// /proc has no `self`: it execs by fd.
+    var byFdFirst = false
 
     /// Where the stub reports an execve failure.
     enum Report {
@@ -34,9 +37,19 @@ struct SealedExec {
     static let reportedErrnos: [Int32] = [ENOENT, EACCES, ENOEXEC, ETXTBSY, ELOOP, ENOTDIR, EPERM, E2BIG,
                                           ENOMEM, EISDIR, ENAMETOOLONG, ELIBBAD, EINVAL]
 
+    /// `exec`'s program is started by the stub as its child, so that the program's process,
+    /// the one the container's PID namespace sees, never runs swrun's binary at all: the stub
+    /// is exec'd outside that namespace (whose children it forks into) and reports the
+    /// child's PID on the sync socket as SyncMessage.initPid.
+    struct ForkChild {
+        /// The child makes its stdin, a pty slave, its controlling terminal in a new session.
+        var controllingTerminal: Bool
+    }
+
     /// Builds the stub for `executable`: waiting on the exec FIFO first when `fifoFd` is given.
-    static func prepare(executable: String, fifoFd: Int32?, report: Report) throws(RuntimeError) -> SealedExec {
-        let image = try elf(executable: executable, fifoFd: fifoFd, report: report)
+    static func prepare(executable: String, fifoFd: Int32?, report: Report,
+                        forkChild: ForkChild? = nil) throws(RuntimeError) -> SealedExec {
+        let image = try elf(executable: executable, fifoFd: fifoFd, report: report, forkChild: forkChild)
         let fd = try Sys.check("memfd_create", "create the sealed exec stub") { sw_memfd_create_exec("swrun-exec") }
         do throws(RuntimeError) {
             try Sys.writeAll(fd, image, what: "the sealed exec stub")
@@ -47,34 +60,35 @@ struct SealedExec {
             close(fd)
             throw error
         }
-        return SealedExec(fd: fd)
+        return SealedExec(fd: fd, byFdFirst: forkChild != nil)
     }
 
     /// Execs the stub with the program's argv and environment; returns only on failure, with
-    /// errno. Through /proc/self/fd first: execveat is the call a seccomp profile is likelier
-    /// to forbid, execve the one every container needs.
+    /// errno. The init goes through /proc/self/fd first: execveat is the call a seccomp
+    /// profile is likelier to forbid, execve the one every container needs.
     func exec(args: [String], env: [String]) -> Int32 {
         withCStringArray(args) { argv in
             withCStringArray(env) { envp in
-                execve("/proc/self/fd/\(fd)", argv, envp)
-                let e = errno
-                guard e == ENOENT || e == ENOTDIR else { return e }
-                _ = sw_execveat_empty(fd, argv, envp)
-                return errno
+                let viaProc = { () -> Int32 in execve("/proc/self/fd/\(fd)", argv, envp); return errno }
+                let viaFd = { () -> Int32 in _ = sw_execveat_empty(fd, argv, envp); return errno }
+                let e = byFdFirst ? viaFd() : viaProc()
+                guard e == ENOENT || e == ENOTDIR || e == ENOSYS || e == EPERM || e == EACCES else { return e }
+                return byFdFirst ? viaProc() : viaFd()
             }
         }
     }
 
     /// The stub as an ELF executable: header, a read+execute PT_LOAD of the whole file, a
     /// non-executable stack, the code, then its parameters (layout in exec_stub.S).
-    static func elf(executable: String, fifoFd: Int32?, report: Report) throws(RuntimeError) -> [UInt8] {
+    static func elf(executable: String, fifoFd: Int32?, report: Report,
+                    forkChild: ForkChild? = nil) throws(RuntimeError) -> [UInt8] {
         var len = 0
         guard let code = sw_exec_stub(&len), len > 0 else {
             throw RuntimeError("this architecture has no sealed exec stub: swrun cannot keep its own binary out of the container's reach")
         }
         let headerSize = 64 + 2 * 56
         let base: UInt64 = 0x40_0000
-        var params = [UInt8](repeating: 0, count: 32)
+        var params = [UInt8](repeating: 0, count: 48)
         func put32(_ v: UInt32, at o: Int) { for i in 0..<4 { params[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
         func string(_ s: String) -> UInt32 {
             let off = UInt32(truncatingIfNeeded: params.count)
@@ -90,6 +104,17 @@ struct SealedExec {
         put32(UInt32(bitPattern: sync >= 0 ? sync : 2), at: 16)
         put32(UInt32(truncatingIfNeeded: params.count), at: 20)
         params[24] = UInt8(ascii: "0")
+        if let forkChild {
+            put32(forkChild.controllingTerminal ? 3 : 1, at: 28)
+            // The report is SyncMessage.initPid's JSON, split around the PID the stub prints.
+            let marker = "1234567"
+            let text = SyncMessage.initPid(1_234_567).toJSON().serialized()
+            guard let r = text.firstRange(of: marker) else { throw RuntimeError("the exec stub's PID report cannot be built") }
+            for (i, part) in [String(text[..<r.lowerBound]), String(text[r.upperBound...])].enumerated() {
+                put32(string(part), at: 32 + 8 * i)
+                put32(UInt32(truncatingIfNeeded: part.utf8.count), at: 36 + 8 * i)
+            }
+        }
         for e in reportedErrnos + [0] {
             let text = failureText(executable: executable, errno: e, report: report)
             params += le32(UInt32(bitPattern: e)) + le32(UInt32(truncatingIfNeeded: text.count)) + text

@@ -12,7 +12,9 @@ enum Terminal {
     static let TIOCSPTLCK: UInt = 0x4004_5431, TIOCGPTN: UInt = 0x8004_5430
     static let TIOCSWINSZ: UInt = 0x5414, TIOCSCTTY: UInt = 0x540E
 
-    static func setup(consoleSocket: Int32, size: Box?) throws(RuntimeError) {
+    /// `controlling`: false when the process that will own the terminal is another one (the
+    /// exec stub's child), which then makes it its controlling terminal itself.
+    static func setup(consoleSocket: Int32, size: Box?, controlling: Bool = true) throws(RuntimeError) {
         let master = try Sys.check("open", "open /dev/ptmx in the container", jsonPath: "process.terminal",
                                    hint: "the container needs a devpts mount on /dev/pts") {
             open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
@@ -34,7 +36,9 @@ enum Terminal {
             name.withUnsafeBytes { sw_send_fd(consoleSocket, master, $0.baseAddress, $0.count) }
         }
         close(consoleSocket)
-        try Sys.check("ioctl", "make the pty the controlling terminal") { sw_ioctl_int(slave, TIOCSCTTY, 0) }
+        if controlling {
+            try Sys.check("ioctl", "make the pty the controlling terminal") { sw_ioctl_int(slave, TIOCSCTTY, 0) }
+        }
         for fd: Int32 in 0...2 {
             try Sys.check("dup2", "attach the pty to fd \(fd)") { dup2(slave, fd) }
         }

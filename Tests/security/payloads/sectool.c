@@ -10,6 +10,11 @@
  *                             "opath-errno E"), then for up to MS ms try to reopen it for
  *                             writing through /proc/self/fd/N while it fails with ETXTBSY,
  *                             and write a marker at offset 0 ("write-ok N" or "open-wr-errno E")
+ *   sectool exe-watch MS      for MS ms, poll /proc for processes other than itself and
+ *                             PID 1 and open each one's /proc/PID/exe O_PATH as soon as it
+ *                             appears; print "exe PID DEV INO ro|rw" for every one opened
+ *                             (its mount's read-only flag), then
+ *                             "watched N" (the number of processes seen)
  *   sectool stat PATH         open PATH O_PATH and print "DEV INO ro|rw" (its mount's
  *                             read-only flag; or "errno E")
  *   sectool mem PID           read 16 bytes of PID's first readable mapping through
@@ -18,6 +23,7 @@
  *                             detaches)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -95,6 +101,41 @@ static int exe_write(const char *pid, long ms) {
     return 0;
 }
 
+static int exe_watch(long ms) {
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    static char seen[1 << 22];
+    long watched = 0;
+    pid_t self = getpid();
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= ms) break;
+        DIR *d = opendir("/proc");
+        if (!d) { printf("proc-errno %d\n", errno); return 0; }
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 1 || pid == self || pid >= (long)sizeof seen || seen[pid]) continue;
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+            int fd = open(path, O_PATH);
+            if (fd < 0) continue;
+            seen[pid] = 1;
+            watched++;
+            struct stat st;
+            struct statfs sf;
+            if (fstat(fd, &st) == 0 && fstatfs(fd, &sf) == 0)
+                printf("exe %ld %llu %llu %s\n", pid, (unsigned long long)st.st_dev,
+                       (unsigned long long)st.st_ino, (sf.f_flags & ST_RDONLY) ? "ro" : "rw");
+            close(fd);
+        }
+        closedir(d);
+    }
+    printf("watched %ld\n", watched);
+    return 0;
+}
+
 static int stat_path(const char *p) {
     int fd = open(p, O_PATH);
     struct stat st;
@@ -136,9 +177,10 @@ int main(int argc, char **argv) {
     if (argc == 4 && !strcmp(argv[1], "swap")) return swap(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "flip")) return flip(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "exe-write")) return exe_write(argv[2], atol(argv[3]));
+    if (argc == 3 && !strcmp(argv[1], "exe-watch")) return exe_watch(atol(argv[2]));
     if (argc == 3 && !strcmp(argv[1], "stat")) return stat_path(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "mem")) return mem(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "seize")) return seize(argv[2]);
-    fprintf(stderr, "usage: sectool swap A B | flip NULL TARGET | exe-write PID MS | stat PATH | mem PID | seize PID\n");
+    fprintf(stderr, "usage: sectool swap A B | flip NULL TARGET | exe-write PID MS | exe-watch MS | stat PATH | mem PID | seize PID\n");
     return 2;
 }
