@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <string.h>
 #include <signal.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -159,6 +160,23 @@ int sw_close_range(unsigned int first, unsigned int last, unsigned int flags) {
 }
 
 int sw_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
+
+int sw_loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
 
 int sw_memfd_create_exec(const char *name) {
     const unsigned int mfd_exec = 0x0010U;  // MFD_EXEC: bookworm's headers predate it

@@ -145,6 +145,11 @@ enum InitProcess {
         var env: [String] = process.env ?? []
         do throws(RuntimeError) {
             _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+            // A new network namespace starts with `lo` down: 127.0.0.1 would not answer in a
+            // container without CNI. runc and crun bring it up; engines count on it.
+            if ctx.namespaces.creates("network") {
+                try Sys.check("ioctl", "bring the loopback interface up", jsonPath: "linux.namespaces") { sw_loopback_up() }
+            }
             if setsid() < 0 {
                 let e = errno
                 throw RuntimeError.sys("setsid", "start a new session", errno: e)
