@@ -29,7 +29,23 @@ struct Exec: ParsableCommand {
     @Argument(help: "container id") var id: String
     @Argument(parsing: .captureForPassthrough, help: "command and arguments") var args: [String] = []
 
+    /// As runc: any failure before the process runs exits 255 ("exec failed: ..."), so an
+    /// engine tells it from the exit status of the process itself.
     func run() throws {
+        do {
+            try execute()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as RuntimeError {
+            Log.error("exec failed: \(e.description)")
+            throw ExitCode(255)
+        } catch {
+            Log.error("exec failed: \(error)")
+            throw ExitCode(255)
+        }
+    }
+
+    func execute() throws {
         let c = try Container(store: store, id: id)
         let p: Process
         if let file = process {
@@ -55,11 +71,12 @@ struct Exec: ParsableCommand {
         p.env = (p.env ?? []) + env
         if let cwd { p.cwd = cwd }
         if let user {
-            let parts = user.split(separator: ":", maxSplits: 1)
-            guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+            let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let gidText = parts.count > 1 ? parts[1] : "0"
+            guard let first = parts.first, let uid = UInt32(first), let gid = UInt32(gidText) else {
                 throw CLIError("invalid --user \"\(user)\": expected UID[:GID] as numbers")
             }
-            p.user = User(uid: uid, gid: parts.count > 1 ? UInt32(parts[1])! : 0)
+            p.user = User(uid: uid, gid: gid)
         }
         if !additionalGids.isEmpty {
             var u = p.user ?? User(uid: 0, gid: 0)

@@ -188,3 +188,16 @@ def test_capability_not_held_fails_create(h):
     check_failed(h, r, ctid, json_path="process.capabilities.permitted")
     if IS_SWRUN:
         assert "CAP_SYS_RESOURCE cannot be given" in r.err and "--cap-drop SYS_RESOURCE" in r.err, r.err
+
+
+@pytest.mark.parametrize("value", [pytest.param("-1", marks=pytest.mark.swrun_only),  # runc 1.1.5 hangs
+                                   "4000000000", "99999999999999999999"])
+def test_create_bad_preserve_fds_fails_cleanly(h, value):
+    """A negative or huge --preserve-fds is an error (exit 1) before anything is created,
+    never a trap of swrun or of the container's init."""
+    b = h.bundle(h.config(["true"]))
+    ctid = h.new_id()
+    r = h.rt("create", f"--preserve-fds={value}", "--bundle", str(b), ctid)
+    assert r.rc == 1, r
+    assert "preserve" in r.err, r.err
+    # the harness teardown asserts no state, cgroup, mount or process is left

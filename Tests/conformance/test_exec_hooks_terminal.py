@@ -59,12 +59,14 @@ def test_exec_missing_binary_fails(h):
     assert h.status(ctid) == "running"
 
 
-@pytest.mark.swrun_only  # runc 1.1.5 exits 255 here, not runc's usual 1
 def test_exec_in_stopped_container_fails(h):
+    # runc exits 255 for every exec that fails before the process runs; engines read it.
     ctid, r = h.create(h.config(["true"]))
     assert h.start(ctid).rc == 0
     assert h.wait_status(ctid, "stopped") == "stopped"
-    assert h.rt("exec", ctid, "true").rc == 1
+    r = h.rt("exec", ctid, "true")
+    assert r.rc == 255, r
+    assert "exec failed" in r.err, r.err
 
 
 def test_exec_detach_pid_file(h):
@@ -272,3 +274,18 @@ def test_exec_tty_foreground_proxies_the_pty(h):
     out = p.stdout.decode(errors="replace")
     assert p.returncode == 4, (p.returncode, out, p.stderr)
     assert "/dev/pts/" in out, out
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 runs `--user ""` and `--user :` as root
+@pytest.mark.parametrize("flags", [["--preserve-fds=-1"], ["--preserve-fds", "4000000000"],
+                                   ["--preserve-fds", "99999999999999999999"],
+                                   ["--user", ""], ["--user", ":"], ["--user", "1:x"]])
+def test_exec_bad_cli_values_fail_cleanly(h, flags):
+    """Bad CLI values end in an error naming the flag, with exit status 1 (a usage error)
+    or 255 (runc's for an exec that failed), never in a trap (SIGILL) of swrun or of the
+    process it starts."""
+    ctid = running(h)
+    r = h.rt("exec", *flags, ctid, "true")
+    assert r.rc in (1, 255), r
+    assert flags[0].split("=")[0] in r.err, r.err
+    assert h.status(ctid) == "running"

@@ -30,6 +30,7 @@ public enum ContainerCreate {
 
     public static func run(store: StateStore, options o: CreateOptions) throws(RuntimeError) -> ContainerRecord {
         try ContainerID.validate(o.id)
+        try InitProcess.checkPreserveFds(o.preserveFds)
         let bundle = Sys.absolutePath(o.bundle)
         var spec = try Spec.load(bundle: bundle)
         try RuntimeChecks.validate(spec, options: o)

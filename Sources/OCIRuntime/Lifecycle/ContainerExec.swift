@@ -30,6 +30,7 @@ public enum ContainerExec {
     }
 
     public static func run(store: StateStore, options o: ExecOptions) throws(RuntimeError) -> Int32 {
+        try InitProcess.checkPreserveFds(o.preserveFds)
         let c = try Container(store: store, id: o.id)
         switch c.status {
         case .running, .created: break

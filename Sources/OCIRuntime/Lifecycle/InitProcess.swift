@@ -274,10 +274,22 @@ enum InitProcess {
     /// Only stdio and the --preserve-fds range cross exec: no host fd leaks into the
     /// container (CVE-2024-21626).
     static func closeInheritedFds(preserve: Int, keep: Int32 = -1) throws(RuntimeError) {
-        for fd in 3..<(3 + Int32(preserve)) where fd != keep { _ = sw_fcntl_int(fd, F_SETFD, 0) }
+        try checkPreserveFds(preserve)
+        let end = Int32(truncatingIfNeeded: 3 + preserve)
+        for fd in 3..<end where fd != keep { _ = sw_fcntl_int(fd, F_SETFD, 0) }
         let CLOSE_RANGE_CLOEXEC: UInt32 = 4
         try Sys.check("close_range", "mark inherited file descriptors close-on-exec") {
-            sw_close_range(UInt32(3 + preserve), UInt32.max, CLOSE_RANGE_CLOEXEC)
+            sw_close_range(UInt32(truncatingIfNeeded: end), UInt32.max, CLOSE_RANGE_CLOEXEC)
+        }
+    }
+
+    /// The kernel's ceiling on fd numbers (fs.nr_open's maximum): a count past it, or a
+    /// negative one, is a caller's mistake, reported before anything is created.
+    static let maxPreserveFds = 1 << 20
+
+    static func checkPreserveFds(_ n: Int) throws(RuntimeError) {
+        guard (0...maxPreserveFds).contains(n) else {
+            throw RuntimeError("invalid --preserve-fds \(n): must be 0 to \(maxPreserveFds)")
         }
     }
 }
