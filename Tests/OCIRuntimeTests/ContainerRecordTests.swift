@@ -55,11 +55,22 @@ final class ContainerRecordTests: XCTestCase {
     func testMissingFieldsAreErrors() {
         XCTAssertEqual(expectError { () throws(RuntimeError) in
             try ContainerRecord.fromJSON(["id": "x", "pidStartTime": 1])
-        }?.message, "state.json: missing pid")
+        }?.message, "missing pid")
         var j = record().toJSON()
         if case .object(let members) = j { j = .object(members.filter { $0.0 != "bundle" }) }
         XCTAssertEqual(expectError { () throws(RuntimeError) in try ContainerRecord.fromJSON(j) }?.message,
-                       "state.json: missing bundle")
+                       "missing bundle")
+    }
+
+    /// A damaged state.json gives an error, never a trap (SIGILL) on a narrowing conversion.
+    func testOutOfRangeNumbersAreErrors() {
+        for (field, value, text) in [("pid", Int64(1) << 40, "pid 1099511627776 is not a process ID"),
+                                     ("pid", -1, "pid -1 is not a process ID"),
+                                     ("pidStartTime", -1, "pidStartTime -1 is out of range")] {
+            var j = record().toJSON()
+            if case .object(let members) = j { j = .object(members.map { $0.0 == field ? ($0.0, .int(value)) : $0 }) }
+            XCTAssertEqual(expectError { () throws(RuntimeError) in try ContainerRecord.fromJSON(j) }?.message, text)
+        }
     }
 
     func testPublicStateWhileRunning() {

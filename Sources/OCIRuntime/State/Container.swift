@@ -62,12 +62,12 @@ public struct Container {
         let pidfd = sw_pidfd_open(record.pid, 0)
         if pidfd < 0 {
             let e = errno
-            if e == ESRCH { throw RuntimeError("container \"\(record.id)\" is not running") }
+            if e == ESRCH { throw RuntimeError("cannot signal container \"\(record.id)\": container not running") }
             throw RuntimeError.sys("pidfd_open", "open container init \(record.pid)", errno: e)
         }
         defer { close(pidfd) }
         guard ProcStat.isAlive(record.pid, startTime: record.pidStartTime) else {
-            throw RuntimeError("container \"\(record.id)\" is not running")
+            throw RuntimeError("cannot signal container \"\(record.id)\": container not running")
         }
         try Sys.check("pidfd_send_signal", "send signal \(sig) to container init \(record.pid)") {
             sw_pidfd_send_signal(pidfd, sig)

@@ -56,11 +56,18 @@ public struct ContainerRecord: Equatable, Sendable {
 
     public static func fromJSON(_ v: JSONValue) throws(RuntimeError) -> ContainerRecord {
         func str(_ k: String) throws(RuntimeError) -> String {
-            guard let s = v[k]?.stringValue else { throw RuntimeError("state.json: missing \(k)") }
+            guard let s = v[k]?.stringValue else { throw RuntimeError("missing \(k)") }
             return s
         }
-        guard let pid = v["pid"]?.intValue, let start = v["pidStartTime"]?.intValue else {
-            throw RuntimeError("state.json: missing pid")
+        guard let pidValue = v["pid"]?.intValue, let startValue = v["pidStartTime"]?.intValue else {
+            throw RuntimeError("missing pid")
+        }
+        // Checked, not converted: a damaged file must give an error, not a trap.
+        guard let pid = Int32(exactly: pidValue), pid >= 0 else {
+            throw RuntimeError("pid \(pidValue) is not a process ID")
+        }
+        guard let start = UInt64(exactly: startValue) else {
+            throw RuntimeError("pidStartTime \(startValue) is out of range")
         }
         var ann = StringTable()
         if case .object(let pairs)? = v["annotations"] {
@@ -72,8 +79,8 @@ public struct ContainerRecord: Equatable, Sendable {
         if case .bool(let b)? = v["ownPidNamespace"] { own = b }
         var hostMounts = false
         if case .bool(let b)? = v["hostMounts"] { hostMounts = b }
-        var record = ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: Int32(pid),
-                               pidStartTime: UInt64(start), bundle: try str("bundle"), rootfs: try str("rootfs"),
+        var record = ContainerRecord(ociVersion: try str("ociVersion"), id: try str("id"), pid: pid,
+                               pidStartTime: start, bundle: try str("bundle"), rootfs: try str("rootfs"),
                                created: try str("created"), owner: v["owner"]?.stringValue ?? "",
                                annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"],
                                hostMounts: hostMounts)

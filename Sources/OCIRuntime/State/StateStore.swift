@@ -81,7 +81,20 @@ public struct StateStore: Sendable {
             }
             throw error
         }
-        return try ContainerRecord.fromJSON(try JSONValue.parse(bytes))
+        // Errors name the state file, not config.json: a damaged record is not the bundle's fault.
+        let record: ContainerRecord
+        do {
+            record = try ContainerRecord.fromJSON(try JSONValue.parse(bytes))
+        } catch {
+            let at = error.jsonPath.map { $0.isEmpty ? "" : "\($0): " } ?? ""
+            throw RuntimeError("\(path): \(at)\(error.message)")
+        }
+        // `delete` removes what the record names: a record that says it is another container
+        // must not make it remove that one's state.
+        guard record.id == id else {
+            throw RuntimeError("\(path): names container \"\(record.id)\", not \"\(id)\"")
+        }
+        return record
     }
 
     public func ids() -> [String] {
