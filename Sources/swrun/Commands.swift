@@ -111,10 +111,14 @@ struct List: ParsableCommand {
         let s = store
         var rows: [(ContainerRecord, ContainerStatus)] = []
         for id in s.ids() {
-            if let c = try? Container(store: s, id: id) {
+            do {
+                let c = try Container(store: s, id: id)
                 var r = c.record
                 r.owner = c.owner
                 rows.append((r, c.status))
+            } catch {
+                // As runc: one unreadable record is reported, the others are still listed.
+                Log.warn("cannot load container \"\(id)\": \(error)")
             }
         }
         if quiet {

@@ -28,8 +28,13 @@ def test_out_of_range_or_mistyped_record_is_an_error(h, field, value):
             r = h.rt(*args)
             assert r.rc == 1, (args, r)
             assert "state.json" in r.err and "config.json" not in r.err, (args, r.err)
-        r = h.rt("list")
+        other, r2 = h.create(h.config(["sleep", "30"]))
+        assert r2.rc == 0, r2
+        r = h.rt("list", "-q")
         assert r.rc == 0, r
+        assert other in r.out.split(), r          # the others are still listed
+        assert ctid in r.err and "state.json" in r.err, r.err   # the damaged one is reported
+        assert h.delete(other, force=True).rc == 0
     finally:
         f.write_bytes(good)
     assert h.delete(ctid, force=True).rc == 0
