@@ -99,6 +99,7 @@ extension Spec {
             throw RuntimeError.config("process.scheduler.policy",
                 "unknown policy " + Spec.quotedChoice(policy, Spec.schedulerPolicies))
         }
+        try process.scheduler?.checkRanges()
         if let io = process.ioPriority {
             guard Spec.ioPriorityClasses.contains(io.class) else {
                 throw RuntimeError.config("process.ioPriority.class",
@@ -168,6 +169,19 @@ extension Spec {
                     throw RuntimeError.config(path + ".timeout", "must be greater than zero, got \(t)")
                 }
             }
+        }
+    }
+}
+
+extension Scheduler {
+    /// The kernel's ranges (sched(7)): nice -20 to 19, a static priority of 0 to 99. Checked
+    /// here so that no value reaches sched_setattr's unsigned fields by a trapping conversion.
+    public func checkRanges() throws(RuntimeError) {
+        if let n = nice, !(-20...19).contains(n) {
+            throw RuntimeError.config("process.scheduler.nice", "\(n) is out of range (-20 to 19)")
+        }
+        if let p = priority, !(0...99).contains(p) {
+            throw RuntimeError.config("process.scheduler.priority", "\(p) is out of range (0 to 99)")
         }
     }
 }

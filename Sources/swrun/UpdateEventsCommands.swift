@@ -101,6 +101,10 @@ struct Events: ParsableCommand {
             total += n * f
         }
         guard total >= 1 else { throw CLIError("invalid --interval \"\(text)\": must be at least 1ms") }
+        // A year at most: past Int the conversion would trap.
+        guard total.isFinite, total <= 365 * 86_400_000 else {
+            throw CLIError("invalid --interval \"\(text)\": too long (at most a year)")
+        }
         return Int(total)
     }
 }

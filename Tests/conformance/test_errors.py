@@ -201,3 +201,22 @@ def test_create_bad_preserve_fds_fails_cleanly(h, value):
     assert r.rc == 1, r
     assert "preserve" in r.err, r.err
     # the harness teardown asserts no state, cgroup, mount or process is left
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 ignores process.scheduler
+@pytest.mark.parametrize("field,value", [("priority", -1), ("priority", 100), ("nice", 40), ("nice", -21)])
+def test_scheduler_out_of_range_fails_at_create(h, field, value):
+    cfg = h.config(["true"])
+    cfg["process"]["scheduler"] = {"policy": "SCHED_OTHER", field: value}
+    ctid, r = h.create(cfg)
+    assert r.rc == 1, r
+    assert f"process.scheduler.{field}" in r.err and "out of range" in r.err, r.err
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 ignores process.scheduler
+def test_scheduler_nice_is_applied(h):
+    cfg = h.config(["sh", "-c", "cut -d' ' -f19 /proc/self/stat"])
+    cfg["process"]["scheduler"] = {"policy": "SCHED_OTHER", "nice": 5}
+    r = h.run(cfg)
+    assert r.rc == 0, r
+    assert r.out.strip() == "5", r

@@ -62,6 +62,11 @@ def test_update_errors(h):
     assert r.rc == 1 and r.err.strip(), r
     r = h.rt("update", "--pids-limit", "5", "no-such-container")
     assert r.rc == 1 and r.err.strip(), r
+    # Past Int64: a parse error as runc's, not a trap (SIGILL, exit 132).
+    r = h.rt("update", "--memory", "99999999999999999999g", ctid)
+    assert r.rc == 1 and r.err.strip(), r
+    r = h.rt("events", "--interval", "99999999999999999999h", ctid)
+    assert r.rc == 1 and r.err.strip(), r
     bad = h.tmpdir("bad") / "r.json"
     bad.write_text('{"memory": {"limit": "64m"}}')
     r = h.rt("update", "-r", str(bad), ctid)

@@ -56,6 +56,11 @@ public enum ContainerUpdate {
         guard let n = Double(digits), n >= 0, let shift = shifts[unit] else {
             throw RuntimeError("invalid value \"\(text)\" for \(flag): expected a size such as 64m, 1g or 1048576")
         }
-        return Int64(n * Double(1 << shift))
+        let bytes = n * Double(1 << shift)
+        // Checked before the conversion, which would trap on a value past Int64 (runc: a parse error).
+        guard bytes.isFinite, bytes < 9.2e18 else {
+            throw RuntimeError("invalid value \"\(text)\" for \(flag): too large")
+        }
+        return Int64(bytes)
     }
 }

@@ -45,8 +45,9 @@ enum ProcessAttributes {
             }
             flags |= v
         }
+        try s.checkRanges()
         try Sys.check("sched_setattr", "set scheduler \(s.policy)", jsonPath: "process.scheduler") {
-            sw_sched_setattr(0, policy, flags, Int32(s.nice ?? 0), UInt32(s.priority ?? 0),
+            sw_sched_setattr(0, policy, flags, s.nice ?? 0, UInt32(truncatingIfNeeded: s.priority ?? 0),
                              UInt64(s.runtime ?? 0), UInt64(s.deadline ?? 0), UInt64(s.period ?? 0))
         }
     }
