@@ -220,3 +220,33 @@ def test_scheduler_nice_is_applied(h):
     r = h.run(cfg)
     assert r.rc == 0, r
     assert r.out.strip() == "5", r
+
+
+@pytest.mark.swrun_only  # runc 1.1.5's messages for these differ; the point is that one arrives
+@pytest.mark.parametrize("where", ["mount-type", "argument", "masked-path"])
+def test_init_error_quoting_a_huge_value_still_arrives(h, where):
+    """An error from the container's init that quotes a 1 MB value must reach `create` (cut
+    short), not be lost to the socket's datagram limit ("exited before it was ready")."""
+    big = "x" * (1 << 20)
+    cfg = h.config(["true"])
+    if where == "mount-type":
+        cfg["mounts"].append({"destination": "/mnt", "type": big, "source": "none"})
+    elif where == "argument":
+        cfg["process"]["args"] = ["/no/such/" + big]
+    else:
+        cfg["linux"]["maskedPaths"] = ["/proc/" + big]
+    ctid, r = h.create(cfg)
+    assert r.rc == 1, r
+    assert "exited before it was ready" not in r.err, r.err[:500]
+    assert len(r.err) < 64 * 1024, len(r.err)
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 says only that the init was killed
+def test_init_killed_by_the_oom_killer_says_so(h):
+    cfg = h.config(["true"])
+    cfg["linux"]["resources"] = {"memory": {"limit": 1}}
+    ctid, r = h.create(cfg)
+    if r.rc == 0:
+        pytest.skip("a one-byte (one-page) memory limit was enough for this init here")
+    assert r.rc == 1, r
+    assert "killed by signal 9" in r.err and "out-of-memory" in r.err, r.err

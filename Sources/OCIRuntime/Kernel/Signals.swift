@@ -15,6 +15,11 @@ public enum Signals {
         "VTALRM": SIGVTALRM, "WINCH": SIGWINCH, "XCPU": SIGXCPU, "XFSZ": SIGXFSZ,
     ]
 
+    /// The name of a signal number without "SIG" (the first of its aliases in the table).
+    static func name(_ sig: Int32) -> String? {
+        byName.filter { $0.value == sig }.keys.sorted().first
+    }
+
     public static func parse(_ text: String) throws(RuntimeError) -> Int32 {
         let maxSignal: Int32 = 64
         if let n = Int32(text) {

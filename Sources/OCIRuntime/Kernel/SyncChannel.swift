@@ -45,6 +45,24 @@ enum SyncMessage: Equatable {
         }
     }
 
+    /// The same message with its texts cut to a few KiB each (what a person reads anyway).
+    func shortened(to limit: Int = 4096) -> SyncMessage {
+        func cut(_ s: String) -> String {
+            let u = s.utf8
+            guard u.count > limit else { return s }
+            return String(decoding: u.prefix(limit), as: UTF8.self) + "… (\(u.count - limit) bytes cut)"
+        }
+        switch self {
+        case .warning(let w): return .warning(cut(w))
+        case .failure(var e):
+            e.message = cut(e.message)
+            e.hint = e.hint.map(cut)
+            e.jsonPath = e.jsonPath.map(cut)
+            return .failure(e)
+        default: return self
+        }
+    }
+
     static func fromJSON(_ v: JSONValue) -> SyncMessage? {
         switch v["t"]?.stringValue {
         case "proceed": return .proceed
@@ -77,8 +95,13 @@ struct SyncChannel {
         return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
     }
 
+    /// Below the receiver's 64 KiB buffer and the socket's datagram limit (EMSGSIZE): an error
+    /// quoting a huge config value (a 1 MB mount type or argument) must still arrive.
+    static let maxMessage = 60_000
+
     func send(_ m: SyncMessage) throws(RuntimeError) {
-        let bytes = Array(m.toJSON().serialized().utf8)
+        var bytes = Array(m.toJSON().serialized().utf8)
+        if bytes.count > SyncChannel.maxMessage { bytes = Array(m.shortened().toJSON().serialized().utf8) }
         while true {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n >= 0 { return }

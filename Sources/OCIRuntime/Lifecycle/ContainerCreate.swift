@@ -138,6 +138,11 @@ public enum ContainerCreate {
                 waitpid(stage1, &st, 0)
                 if initPid > 0 && initPid != stage1 { waitpid(initPid, &st, 0) }
             }
+            // The init closed the socket without a word (killed, or its message was lost): the
+            // reason is its wait status, and the cgroup's OOM count when it was killed.
+            func exitedBeforeReady() -> RuntimeError {
+                InitExit.explain(pid: initPid > 0 ? initPid : stage1, cgroupPaths: cgroup.paths)
+            }
             if selfJoins {
                 // While the init builds its rootfs; it joins once told the cgroups are ready.
                 try setUpCgroups()
@@ -157,7 +162,7 @@ public enum ContainerCreate {
             func awaitInitPid() throws(RuntimeError) {
                 while initPid <= 0 {
                     guard let next = try parentEnd.receive() else {
-                        throw RuntimeError("container init exited before it was ready")
+                        throw exitedBeforeReady()
                     }
                     switch next {
                     case .initPid(let p): initPid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
@@ -169,7 +174,7 @@ public enum ContainerCreate {
             }
             loop: while true {
                 guard let m = try parentEnd.receive() else {
-                    throw RuntimeError("container init exited before it was ready")
+                    throw exitedBeforeReady()
                 }
                 switch m {
                 case .mapIDs:
@@ -192,7 +197,7 @@ public enum ContainerCreate {
                 }
             }
             guard initPid > 0, let st = ProcStat.read(initPid) else {
-                throw RuntimeError("container init exited before it was ready")
+                throw exitedBeforeReady()
             }
             record.pid = initPid
             record.pidStartTime = st.startTime
