@@ -241,7 +241,7 @@ final class SeccompTests: XCTestCase {
     private func tempDir() -> String {
         var t = Array("/tmp/swrun-seccomp-test-XXXXXX".utf8CString)
         guard mkdtemp(&t) != nil else { return "/tmp" }
-        return String(cString: t)
+        return String(decoding: t.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func listenOn(_ path: String) -> Int32 {
