@@ -2,6 +2,9 @@
 a trap of swrun (SIGILL, exit 132), and one bad record does not break the others."""
 
 import json
+import os
+import subprocess
+import time
 
 import pytest
 
@@ -60,3 +63,66 @@ def test_record_naming_another_container_cannot_remove_it(h):
         f.write_bytes(good)
     assert h.delete(a, force=True).rc == 0
     assert h.delete(b, force=True).rc == 0
+
+
+def damage(f, how):
+    if how == "truncated":
+        f.write_bytes(f.read_bytes()[:40])
+    elif how == "empty":
+        f.write_bytes(b"")
+    elif how == "garbage":
+        f.write_bytes(b"\x00\xff garbage {")
+    elif how == "directory":
+        f.unlink()
+        f.mkdir()
+    elif how == "missing-pid":
+        doc = json.loads(f.read_bytes())
+        del doc["pid"]
+        f.write_text(json.dumps(doc))
+    elif how == "huge-pid":
+        doc = json.loads(f.read_bytes())
+        doc["pid"] = 1 << 40
+        f.write_text(json.dumps(doc))
+    elif how == "absent":
+        f.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "directory", "missing-pid",
+                                 "huge-pid", "absent"])
+def test_delete_force_without_a_readable_record_still_cleans_everything(h, how):
+    """The init of a created container waits on its FIFO; with its record unreadable,
+    `delete --force ID` must still kill it and remove its cgroups and state (the harness's
+    teardown fails the test on any process, cgroup, mount or state dir left)."""
+    ctid, r = h.create(h.config(["sleep", "30"]))
+    assert r.rc == 0, r
+    pid = h.state_json(ctid)["pid"]
+    damage(state_file(h, ctid), how)
+    r = h.delete(ctid, force=True)
+    assert r.rc == 0, r
+    assert not (h.root / ctid).exists()
+    deadline = time.monotonic() + 3
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not os.path.exists(f"/proc/{pid}/exe") or os.readlink(f"/proc/{pid}/exe") == "", pid
+
+
+def test_read_only_state_root_is_reported_not_ignored(h):
+    """A start that cannot remove the FIFO, or a delete that cannot remove the state, must
+    fail: silently, `state` keeps saying "created" for a running container (and a second
+    start hangs), and `delete -f` says 0 while the directory stays."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "swrun-test-root", str(h.root)], check=True)
+    try:
+        ctid, r = h.create(h.config(["sleep", "30"]))
+        assert r.rc == 0, r
+        subprocess.run(["mount", "-o", "remount,ro", str(h.root)], check=True)
+        r = h.start(ctid)
+        assert r.rc == 1 and "exec FIFO" in r.err, r
+        r = h.start(ctid)          # a second start must not hang
+        assert r.rc == 1 and "already started" in r.err, r
+        r = h.delete(ctid, force=True)
+        assert r.rc == 1 and "state directory" in r.err, r
+        assert (h.root / ctid).exists()
+        subprocess.run(["mount", "-o", "remount,rw", str(h.root)], check=True)
+        assert h.delete(ctid, force=True).rc == 0
+    finally:
+        subprocess.run(["umount", "-l", str(h.root)])

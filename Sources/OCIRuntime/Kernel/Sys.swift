@@ -137,6 +137,14 @@ enum Sys {
         }
     }
 
+    /// A symlink's target, nil when it is not one (or is longer than PATH_MAX).
+    static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let n = readlink(path, &buf, buf.count)
+        guard n > 0, n < buf.count else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func listDirectory(_ path: String) -> [String] {
         guard let d = opendir(path) else { return [] }
         defer { closedir(d) }

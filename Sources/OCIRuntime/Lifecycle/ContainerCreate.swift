@@ -40,7 +40,7 @@ public enum ContainerCreate {
 
         let dir = try store.createDir(o.id)
         var undo = Undo()
-        undo.add { store.remove(o.id) }
+        undo.add { try? store.remove(o.id) }
         do throws(RuntimeError) {
             try NotifySocket.prepare(&spec, stateDir: dir)
             let listenFds = SocketActivation.pass(&spec)

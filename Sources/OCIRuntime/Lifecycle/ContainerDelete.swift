@@ -19,9 +19,11 @@ public enum ContainerDelete {
         do {
             c = try Container(store: store, id: id)
         } catch {
-            // No readable state: a create that crashed. --force removes what is there.
+            // No readable state (a create that crashed, a damaged file): --force still finds
+            // the init and its cgroups from the ID, then removes the directory.
             if !force { throw error }
-            store.remove(id)
+            try OrphanCleanup.run(store: store, id: id)
+            try store.remove(id)
             return
         }
         switch c.status {
@@ -65,7 +67,7 @@ public enum ContainerDelete {
         }
         if c.record.hostMounts { HostMounts.unmountAll(under: c.record.rootfs) }
         LifecycleHooks.runRecorded(c.record, phase: .poststop, status: .stopped)
-        c.store.remove(c.record.id)
+        do { try c.store.remove(c.record.id) } catch { if firstError == nil { firstError = error } }
         if let e = firstError { throw e }
     }
 }

@@ -62,7 +62,18 @@ public enum ContainerStart {
             if !ProcStat.isAlive(c.record.pid, startTime: c.record.pidStartTime) {
                 throw RuntimeError("container init exited before start")
             }
+            // A live init that holds no fd on the FIFO is no longer waiting on it: it started
+            // already (a FIFO left behind by a start that could not remove it). Without this,
+            // a second start would wait forever.
+            if rc == 0 && OrphanCleanup.fifoHolders(c.fifo, among: [c.record.pid]).isEmpty {
+                throw RuntimeError("container \"\(c.record.id)\" was already started (its exec FIFO has no waiting init)")
+            }
         }
-        unlink(c.fifo)
+        // The FIFO's absence is what makes the container "running": a start that cannot remove
+        // it must say so, or `state` keeps saying "created" for a running container.
+        if unlink(c.fifo) != 0 && errno != ENOENT {
+            let e = errno
+            throw RuntimeError.sys("unlink", "container started, but its exec FIFO \(c.fifo) could not be removed", errno: e)
+        }
     }
 }

@@ -79,10 +79,7 @@ struct SeccompListener {
 
     /// Our PID in the PID namespace of the /proc mounted at /proc (0 if unknown).
     static func hostPid() -> Int32 {
-        var buf = [CChar](repeating: 0, count: 32)
-        let n = readlink("/proc/self", &buf, buf.count - 1)
-        guard n > 0 else { return 0 }
-        return Int32(String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)) ?? 0
+        Sys.readLink("/proc/self").flatMap { Int32($0) } ?? 0
     }
 
     /// A stream socket like runc's (a SOCK_SEQPACKET listener is accepted too).

@@ -101,7 +101,15 @@ public struct StateStore: Sendable {
         Sys.listDirectory(root).filter { Sys.isDirectory(dir($0)) }
     }
 
-    func remove(_ id: String) {
-        Sys.removeAll(dir(id))
+    /// Fails when the directory is still there (a read-only or broken state root): a delete
+    /// that reports success must have removed it.
+    func remove(_ id: String) throws(RuntimeError) {
+        let d = dir(id)
+        Sys.removeAll(d)
+        var st = stat()
+        if lstat(d, &st) == 0 {
+            let e = rmdir(d) == 0 ? 0 : errno
+            if e != 0 { throw RuntimeError.sys("rmdir", "remove the state directory \(d)", errno: e) }
+        }
     }
 }
