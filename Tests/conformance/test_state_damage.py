@@ -89,12 +89,15 @@ def damage(f, how):
 
 @pytest.mark.parametrize("how", ["truncated", "empty", "garbage", "directory", "missing-pid",
                                  "huge-pid", "absent"])
-def test_delete_force_without_a_readable_record_still_cleans_everything(h, how):
-    """The init of a created container waits on its FIFO; with its record unreadable,
-    `delete --force ID` must still kill it and remove its cgroups and state (the harness's
-    teardown fails the test on any process, cgroup, mount or state dir left)."""
-    ctid, r = h.create(h.config(["sleep", "30"]))
+@pytest.mark.parametrize("started", [False, True], ids=["created", "running"])
+def test_delete_force_without_a_readable_record_still_cleans_everything(h, how, started):
+    """With its record unreadable, `delete --force ID` must still kill the container's
+    processes (a created one's init waits on its FIFO) and remove its cgroups and state (the
+    harness's teardown fails the test on any process, cgroup, mount or state dir left)."""
+    ctid, r = h.create(h.config(["sh", "-c", "sleep 30 & sleep 31"]))
     assert r.rc == 0, r
+    if started:
+        assert h.start(ctid).rc == 0
     pid = h.state_json(ctid)["pid"]
     damage(state_file(h, ctid), how)
     r = h.delete(ctid, force=True)

@@ -10,7 +10,8 @@ import Spec
 ///
 /// The init of a created container holds the exec FIFO (the sealed stub keeps its O_PATH fd),
 /// so it is found by scanning /proc for that fd; its cgroups are the ones it is in whose last
-/// component names the container (a parent shared with other containers never does).
+/// component names the container (a parent shared with other containers never does). A
+/// started container's cgroups are found by that name in every hierarchy.
 enum OrphanCleanup {
     static func run(store: StateStore, id: String) throws(RuntimeError) {
         let fifo = store.dir(id) + "/" + StateStore.execFifo
@@ -20,6 +21,8 @@ enum OrphanCleanup {
             for dir in ownCgroups(of: pid, id: id) where !cgroups.contains(dir) { cgroups.append(dir) }
             kill(pid, SIGKILL)
         }
+        // A started container holds no FIFO: its cgroups are found by name.
+        if holders.isEmpty { cgroups = cgroupsNamed(for: id) }
         // Whatever else runs in those cgroups goes too, then the cgroups themselves.
         for _ in 0..<100 {
             let left = CgroupManagers.pids(paths: cgroups) + holders.filter { ProcStat.read($0) != nil }
@@ -58,7 +61,28 @@ enum OrphanCleanup {
         return hierarchies.compactMap { h -> String? in
             guard let p = paths[h.isV2 ? "" : h.name], p != "/" else { return nil }
             let last = p.split(separator: "/").last.map(String.init) ?? ""
-            return last.contains(id) ? h.directory(for: p) : nil
+            return namesContainer(last, id) ? h.directory(for: p) : nil
         }
+    }
+
+    /// The cgroup names runtimes and engines give a container: the ID itself (swrun's default,
+    /// containerd's CRI), `<prefix>-ID` (podman's cgroupfs libpod-ID), `<prefix>-ID.scope`
+    /// (systemd). Never a substring match: a short ID must not match someone else's cgroup.
+    static func namesContainer(_ name: String, _ id: String) -> Bool {
+        name == id || name.hasSuffix("-" + id) || name.hasSuffix("-" + id + ".scope")
+    }
+
+    /// Every directory of every hierarchy, a few levels deep, whose name is the container's.
+    static func cgroupsNamed(for id: String) -> [String] {
+        guard let hierarchies = try? CgroupHierarchies.discover() else { return [] }
+        var found: [String] = []
+        func walk(_ dir: String, depth: Int) {
+            for name in Sys.listDirectory(dir) where Sys.isDirectory(dir + "/" + name) {
+                let sub = dir + "/" + name
+                if namesContainer(name, id) { found.append(sub) } else if depth < 6 { walk(sub, depth: depth + 1) }
+            }
+        }
+        for h in hierarchies { walk(h.mountPoint, depth: 0) }
+        return found
     }
 }
