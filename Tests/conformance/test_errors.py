@@ -250,3 +250,20 @@ def test_init_killed_by_the_oom_killer_says_so(h):
         pytest.skip("a one-byte (one-page) memory limit was enough for this init here")
     assert r.rc == 1, r
     assert "killed by signal 9" in r.err and "out-of-memory" in r.err, r.err
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 fails these only when it execs, after start
+@pytest.mark.parametrize("what", ["one-huge-argument", "many-arguments", "effective-not-permitted"])
+def test_what_would_fail_after_start_fails_create(h, what):
+    """create must not return 0 for a container whose init then dies before `start`: an
+    argument list execve refuses (E2BIG) or capabilities capset refuses are create errors."""
+    cfg = h.config(["true"])
+    if what == "one-huge-argument":
+        cfg["process"]["args"] = ["echo", "x" * (1 << 20)]
+    elif what == "many-arguments":
+        cfg["process"]["args"] = ["echo"] + ["y" * 60000] * 200
+    else:
+        cfg["process"]["capabilities"]["permitted"] = []
+    ctid, r = h.create(cfg)
+    assert r.rc == 1, r
+    assert "process." in r.err, r.err

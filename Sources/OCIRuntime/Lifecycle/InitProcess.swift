@@ -188,6 +188,8 @@ enum InitProcess {
             if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
             try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
+            let home = env.contains { $0.hasPrefix("HOME=") } ? [] : ["HOME=" + UserSwitch.home(uid: user.uid)]
+            try ExecutablePath.checkArgumentSize(args: process.args ?? [], env: env + home)
             if !Sys.exists("/proc/self/fd/\(fifoFd)") {
                 throw RuntimeError("the container has no /proc: swrun needs one to wait for start", jsonPath: "mounts",
                                    hint: "add a proc mount on /proc")

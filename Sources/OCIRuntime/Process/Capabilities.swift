@@ -72,6 +72,14 @@ struct Capabilities {
         guard sw_capget(&e, &p, &i) == 0 else { return }
         try Capabilities.checkHeld(permitted, "permitted", held: p)
         try Capabilities.checkHeld(effective, "effective", held: p)
+        // capset refuses an effective set that is not within the permitted one (EPERM after
+        // `start`, in a container already reported created): said now, naming the field.
+        let stray = effective.members.filter { !permitted.contains($0) }
+        if !stray.isEmpty {
+            let names = stray.map { c in Spec.capabilityNames.indices.contains(Int(c)) ? Spec.capabilityNames[Int(c)] : "capability \(c)" }
+            throw RuntimeError("\(names.joined(separator: ", ")) must also be in process.capabilities.permitted: the kernel keeps effective within permitted",
+                               jsonPath: "process.capabilities.effective")
+        }
     }
 
     private static func checkHeld(_ wanted: CapSet, _ field: String, held p: [UInt32]) throws(RuntimeError) {
