@@ -41,8 +41,11 @@ def _created(c, running=False):
     if r is None or r.rc != 0:
         c.problems.append("setup: create failed")
         return None
-    if running and c.cmd("start", ctid).rc != 0:
-        return None
+    if running:
+        r = c.cmd("start", ctid)
+        if r is None or r.rc != 0:
+            c.cmd("delete", "--force", ctid, label="delete --force", allowed=(0,))
+            return None
     return ctid
 
 

@@ -4,6 +4,7 @@ removed and duplicated fields, byte flips. Each case: create, then start, state 
 delete --force if create succeeded; exit 0 or 1 with a message, no signal, no hang,
 nothing left behind. Plus the issue's named defects as fixed cases."""
 
+import json
 import os
 import re
 
@@ -70,7 +71,7 @@ def _named_case(h, name):
     cfg = fuzzlib.fuzz_base(str(h.rootfs))
     mutate, check = NAMED[name]
     mutate(cfg)
-    data = fuzzlib.json.dumps(cfg).encode()
+    data = json.dumps(cfg).encode()
     return data, check
 
 
