@@ -83,8 +83,11 @@ def _init_alive(good: bytes) -> int | None:
     pid = doc.get("pid") or doc.get("init_process_pid")
     try:
         with open(f"/proc/{pid}/stat") as s:
-            start = int(s.read().rsplit(")", 1)[1].split()[19])
+            fields = s.read().rsplit(")", 1)[1].split()
+            start = int(fields[19])
     except (OSError, ValueError, IndexError):
+        return None
+    if fields[0] in ("Z", "X"):  # killed, not yet reaped by its reaper: dead
         return None
     return pid if start == (doc.get("pidStartTime") or doc.get("init_process_start")) else None
 
