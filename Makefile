@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance security engines-deps test-engines test-vm bench clean
+.PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines test-vm bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -26,6 +26,15 @@ conformance: build
 # Each runtime CVE class played as an attacker would (Tests/security/README.md).
 security: build
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/security
+
+# Generated inputs: mutated config.json, damaged state.json, odd CLI values (Tests/fuzz/README.md).
+# fuzz: the CI-sized tier (600 configs); fuzz-long: FUZZ_CASES (default 20000), outside CI.
+FUZZ_CASES ?= 20000
+fuzz: build
+	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/fuzz
+
+fuzz-long: build
+	RUNTIME=$(CURDIR)/$(SWRUN) FUZZ_CASES=$(FUZZ_CASES) python3 -m pytest -q -p no:cacheprovider Tests/fuzz
 
 # Real engines (containerd, dockerd, podman) driving swrun; see docs/engines.md.
 engines-deps:
