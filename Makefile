@@ -48,7 +48,7 @@ test-vm: build
 	RUNTIME=$(CURDIR)/$(SWRUN) scripts/vm/test-vm.sh
 
 # In this order (without -j): the fast tiers first, the VM last.
-test: unit conformance security test-engines test-vm
+test: unit conformance security fuzz test-engines test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run

@@ -180,8 +180,11 @@ extension Scheduler {
         if let n = nice, !(-20...19).contains(n) {
             throw RuntimeError.config("process.scheduler.nice", "\(n) is out of range (-20 to 19)")
         }
-        if let p = priority, !(0...99).contains(p) {
-            throw RuntimeError.config("process.scheduler.priority", "\(p) is out of range (0 to 99)")
+        // Real-time policies take 1 to 99, the others only 0 (sched_setattr's EINVAL otherwise).
+        let realTime = policy == "SCHED_FIFO" || policy == "SCHED_RR"
+        if let p = priority, !(realTime ? 1...99 : 0...0).contains(p) {
+            throw RuntimeError.config("process.scheduler.priority",
+                                      "\(p) is out of range (\(realTime ? "1 to 99" : "0") for \(policy))")
         }
     }
 }

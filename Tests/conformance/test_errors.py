@@ -204,7 +204,8 @@ def test_create_bad_preserve_fds_fails_cleanly(h, value):
 
 
 @pytest.mark.swrun_only  # runc 1.1.5 ignores process.scheduler
-@pytest.mark.parametrize("field,value", [("priority", -1), ("priority", 100), ("nice", 40), ("nice", -21)])
+@pytest.mark.parametrize("field,value", [("priority", -1), ("priority", 1), ("priority", 100), ("nice", 40),
+                                         ("nice", -21)])
 def test_scheduler_out_of_range_fails_at_create(h, field, value):
     cfg = h.config(["true"])
     cfg["process"]["scheduler"] = {"policy": "SCHED_OTHER", field: value}
