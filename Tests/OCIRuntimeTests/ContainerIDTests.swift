@@ -47,3 +47,15 @@ final class ContainerIDTests: XCTestCase {
                        "invalid container id: longer than 1024 bytes")
     }
 }
+
+/// delete --force without a record finds cgroups by name: exact names only.
+final class OrphanCleanupNameTests: XCTestCase {
+    func testOnlyTheContainersOwnNamesMatch() {
+        for name in ["1", "swrun-1.scope", "libpod-1", "libpod-1.scope", "cri-containerd-1.scope", "runc-1.scope"] {
+            XCTAssertTrue(OrphanCleanup.namesContainer(name, "1"), name)
+        }
+        for name in ["web-1", "web-1.scope", "11", "a1", "libpod-11", "1.scope.x", "swrun-web-1.scope"] {
+            XCTAssertFalse(OrphanCleanup.namesContainer(name, "1"), name)
+        }
+    }
+}

@@ -65,11 +65,14 @@ enum OrphanCleanup {
         }
     }
 
-    /// The cgroup names runtimes and engines give a container: the ID itself (swrun's default,
-    /// containerd's CRI), `<prefix>-ID` (podman's cgroupfs libpod-ID), `<prefix>-ID.scope`
-    /// (systemd). Never a substring match: a short ID must not match someone else's cgroup.
+    /// The cgroup names runtimes and engines give a container: the ID itself (swrun's cgroupfs
+    /// default, containerd's CRI), or a known engine prefix before it, with or without
+    /// `.scope` (podman's libpod-ID, systemd units such as swrun-ID.scope). Never a suffix or
+    /// substring match: container "1" must not match the cgroup of container "web-1".
+    static let enginePrefixes = ["", "swrun-", "runc-", "libpod-", "crio-", "cri-containerd-", "docker-"]
+
     static func namesContainer(_ name: String, _ id: String) -> Bool {
-        name == id || name.hasSuffix("-" + id) || name.hasSuffix("-" + id + ".scope")
+        enginePrefixes.contains { name == $0 + id || name == $0 + id + ".scope" }
     }
 
     /// Every directory of every hierarchy, a few levels deep, whose name is the container's.

@@ -76,7 +76,7 @@ struct Capabilities {
         // `start`, in a container already reported created): said now, naming the field.
         let stray = effective.members.filter { !permitted.contains($0) }
         if !stray.isEmpty {
-            let names = stray.map { c in Spec.capabilityNames.indices.contains(Int(c)) ? Spec.capabilityNames[Int(c)] : "capability \(c)" }
+            let names = stray.map(Capabilities.name)
             throw RuntimeError("\(names.joined(separator: ", ")) must also be in process.capabilities.permitted: the kernel keeps effective within permitted",
                                jsonPath: "process.capabilities.effective")
         }
@@ -85,13 +85,17 @@ struct Capabilities {
     private static func checkHeld(_ wanted: CapSet, _ field: String, held p: [UInt32]) throws(RuntimeError) {
         let missing = wanted.members.filter { p[Int($0 / 32)] & (1 << UInt32($0 % 32)) == 0 }
         guard !missing.isEmpty else { return }
-        let names = missing.map { c in Spec.capabilityNames.indices.contains(Int(c)) ? Spec.capabilityNames[Int(c)] : "capability \(c)" }
+        let names = missing.map(Capabilities.name)
         throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
                            + (missing.count == 1 ? "it" : "them") + " itself (not in its bounding set)",
                            jsonPath: "process.capabilities.\(field)",
                            hint: "leave \(missing.count == 1 ? "it" : "them") out, e.g. docker/podman --cap-drop "
                                + names.map { String($0.dropFirst(4)) }.joined(separator: " --cap-drop ")
                                + "; --privileged asks for every capability: use --cap-add ALL with the --cap-drop instead")
+    }
+
+    static func name(_ c: Int32) -> String {
+        Spec.capabilityNames.indices.contains(Int(c)) ? Spec.capabilityNames[Int(c)] : "capability \(c)"
     }
 
     /// Before setuid: needs CAP_SETPCAP, which is gone after the switch.
