@@ -5,15 +5,15 @@ protocol JSONDecodable {
     init(json: JSONValue, path: String) throws(RuntimeError)
 }
 
-enum JSONPath {
-    static func member(_ path: String, _ key: String) -> String {
+public enum JSONPath {
+    public static func member(_ path: String, _ key: String) -> String {
         path.isEmpty ? key : path + "." + key
     }
 
-    static func index(_ path: String, _ i: Int) -> String { path + "[\(i)]" }
+    public static func index(_ path: String, _ i: Int) -> String { path + "[\(i)]" }
 
     /// Map keys are quoted: sysctl and annotation keys contain dots themselves.
-    static func key(_ path: String, _ key: String) -> String {
+    public static func key(_ path: String, _ key: String) -> String {
         var out = [UInt8]()
         JSONValue.writeString(key, into: &out)
         return path + "[" + String(decoding: out, as: UTF8.self) + "]"

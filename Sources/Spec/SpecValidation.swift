@@ -16,6 +16,7 @@ extension Spec {
         try validateNamespaces()
         try validateHostNames()
         try refuseHostSysctls()
+        try validateNetDevices()
         try validateMounts()
         try refuseMountsOverProc()
         try validateHooks()

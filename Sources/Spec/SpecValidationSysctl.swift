@@ -68,11 +68,12 @@ extension Spec {
     /// namespace a sysctl needs, since writing into the caller's IPC namespace is as much a
     /// write to the host. The path is compared by device and inode, what identifies a
     /// namespace; it is trusted not to change between here and the setns, as in runc.
-    private func requireOwnNamespace(_ type: String, _ article: String, for path: String) throws(RuntimeError) {
+    func requireOwnNamespace(_ type: String, _ article: String, for path: String,
+                             without: String = "it would be written into the host's") throws(RuntimeError) {
         let kernelName = type == "network" ? "net" : type
         guard let i = linux?.namespaces?.firstIndex(where: { $0.type == type }) else {
             throw RuntimeError.config(path, "needs \(article) namespace of the container's own in linux.namespaces "
-                + "(without one it would be written into the host's)")
+                + "(without one \(without))")
         }
         guard let nsPath = linux?.namespaces?[i].path else { return }
         var mine = stat(), theirs = stat()

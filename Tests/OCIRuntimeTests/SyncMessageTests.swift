@@ -10,6 +10,7 @@ final class SyncMessageTests: XCTestCase {
     func testEveryCaseRoundTrips() throws {
         let all: [SyncMessage] = [
             .proceed, .mapIDs, .idsMapped, .initPid(12345), .initPid(1), .ready, .runHooks, .hooksDone(4242),
+            .moveNetDevices, .netDevicesMoved,
             .warning("disk \"almost\" full\n\u{1}é"), .warning(""),
             .failure(RuntimeError("mount proc on /proc", jsonPath: "mounts[3]", syscall: "mount", errno: 13,
                                   hint: "use a user namespace")),
@@ -32,11 +33,23 @@ final class SyncMessageTests: XCTestCase {
         case .runHooks: return "runHooks"
         case .hooksDone: return "hooksDone"
         case .ready: return "ready"
+        case .moveNetDevices: return "moveNetDevices"
+        case .netDevicesMoved: return "netDevicesMoved"
         case .warning: return "warning"
         case .failure: return "failure"
         }
     }
-    static let caseNames = ["proceed", "mapIDs", "idsMapped", "initPid", "runHooks", "hooksDone", "ready", "warning", "failure"]
+    static let caseNames = ["proceed", "mapIDs", "idsMapped", "initPid", "runHooks", "hooksDone", "ready", "moveNetDevices", "netDevicesMoved",
+                            "warning", "failure"]
+
+    /// A PID or errno beyond Int32 in a message is refused, not trapped on.
+    func testOutOfRangeNumbersAreNotMessages() throws {
+        XCTAssertNil(SyncMessage.fromJSON(try JSONValue.parse(#"{"t":"initPid","pid":4294967296}"#)))
+        XCTAssertNil(SyncMessage.fromJSON(try JSONValue.parse(#"{"t":"hooksDone","pid":-4294967296}"#)))
+        guard case .failure(let e)? = SyncMessage.fromJSON(try JSONValue.parse(#"{"t":"failure","msg":"m","errno":99999999999}"#))
+        else { return XCTFail("not a failure") }
+        XCTAssertNil(e.errno)
+    }
 
     func testFailureKeepsEveryField() throws {
         let e = RuntimeError("set hostname", jsonPath: "hostname", syscall: "sethostname", errno: 1, hint: "h")

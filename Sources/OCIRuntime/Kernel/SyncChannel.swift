@@ -19,6 +19,10 @@ enum SyncMessage: Equatable {
     case runHooks
     /// parent → init: hooks done; the init's PID as the host sees it (for the hooks' state).
     case hooksDone(Int32)
+    /// init → parent: in its network namespace, before the rootfs: move linux.netDevices in.
+    case moveNetDevices
+    /// parent → init: devices moved.
+    case netDevicesMoved
     /// init → parent: set up, blocked on the exec FIFO.
     case ready
     /// child → parent: a warning to log.
@@ -32,6 +36,8 @@ enum SyncMessage: Equatable {
         case .idsMapped: return .object([("t", .string("idsMapped"))])
         case .initPid(let p): return .object([("t", .string("initPid")), ("pid", .int(Int64(p)))])
         case .ready: return .object([("t", .string("ready"))])
+        case .moveNetDevices: return .object([("t", .string("moveNetDevices"))])
+        case .netDevicesMoved: return .object([("t", .string("netDevicesMoved"))])
         case .runHooks: return .object([("t", .string("runHooks"))])
         case .hooksDone(let p): return .object([("t", .string("hooksDone")), ("pid", .int(Int64(p)))])
         case .warning(let m): return .object([("t", .string("warning")), ("msg", .string(m))])
@@ -68,15 +74,17 @@ enum SyncMessage: Equatable {
         case "proceed": return .proceed
         case "mapIDs": return .mapIDs
         case "idsMapped": return .idsMapped
-        case "initPid": return v["pid"]?.intValue.map { .initPid(Int32($0)) }
+        case "initPid": return v["pid"]?.intValue.flatMap { Int32(exactly: $0) }.map { .initPid($0) }
         case "ready": return .ready
+        case "moveNetDevices": return .moveNetDevices
+        case "netDevicesMoved": return .netDevicesMoved
         case "runHooks": return .runHooks
-        case "hooksDone": return v["pid"]?.intValue.map { .hooksDone(Int32($0)) }
+        case "hooksDone": return v["pid"]?.intValue.flatMap { Int32(exactly: $0) }.map { .hooksDone($0) }
         case "warning": return .warning(v["msg"]?.stringValue ?? "")
         case "failure":
             return .failure(RuntimeError(v["msg"]?.stringValue ?? "unknown error",
                                          jsonPath: v["path"]?.stringValue, syscall: v["syscall"]?.stringValue,
-                                         errno: v["errno"]?.intValue.map { Int32($0) }, hint: v["hint"]?.stringValue))
+                                         errno: v["errno"]?.intValue.flatMap { Int32(exactly: $0) }, hint: v["hint"]?.stringValue))
         default: return nil
         }
     }

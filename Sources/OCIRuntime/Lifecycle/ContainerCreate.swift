@@ -189,11 +189,15 @@ public enum ContainerCreate {
                     try awaitInitPid()
                     try LifecycleHooks.runtimePhases(spec: spec, id: o.id, bundle: bundle, pid: initPid)
                     try parentEnd.send(.hooksDone(initPid))
+                case .moveNetDevices:
+                    try awaitInitPid()
+                    try NetDevices.move(spec, intoNamespaceOf: initPid)
+                    try parentEnd.send(.netDevicesMoved)
                 case .ready:
                     try awaitInitPid()
                     break loop
                 case .failure(let e): throw e
-                case .proceed, .idsMapped, .hooksDone: throw RuntimeError("unexpected message from the container init")
+                case .proceed, .idsMapped, .hooksDone, .netDevicesMoved: throw RuntimeError("unexpected message from the container init")
                 }
             }
             guard initPid > 0, let st = ProcStat.read(initPid) else {
@@ -233,6 +237,7 @@ enum RuntimeChecks {
         guard spec.root != nil else { throw RuntimeError.config("root", "required") }
         try DeviceRules.validate(spec: spec)
         try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(spec.linux?.resources)
+        try NetDevices.checkHost(spec)
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

@@ -29,6 +29,7 @@ public enum Features {
                 ("apparmor", .object([("enabled", .bool(false))])),
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
+                ("netDevices", .object([("enabled", .bool(true))])),
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
             ])),
             ("annotations", .object([("org.opencontainers.runtime-spec.features.runtime", .string("swrun")),

@@ -156,8 +156,17 @@ enum InitProcess {
             }
             // First (a bad profile fails create before any mount), while the host's /proc and paths are visible.
             seccomp = try SeccompFilter.prepare(spec.linux?.seccomp, container: SeccompContainer(id: ctx.id, bundle: ctx.bundle, spec: spec), warn: { try? ch.send(.warning($0)) })
-            let joinFirst = needsCgroupsForRootfs(spec)
+            // Moving linux.netDevices is a request to `create`, which reads it only after `proceed`
+            // (the cgroup join): such a container gives up building its rootfs during the cgroup setup.
+            let moveDevices = ctx.namespaces.has("network") && !(spec.linux?.netDevices ?? [:]).isEmpty
+            let joinFirst = needsCgroupsForRootfs(spec) || moveDevices
             if joinFirst { try joinCgroups?(CgroupSelfJoin()) }
+            if moveDevices {
+                try ch.send(.moveNetDevices)
+                guard let m = try ch.receive() else { throw RuntimeError("create exited while moving linux.netDevices") }
+                if case .failure(let e) = m { throw e }
+                guard m == .netDevicesMoved else { throw RuntimeError("unexpected message while moving linux.netDevices") }
+            }
             let later = joinCgroups != nil && !joinFirst ? try CgroupSelfJoin.holding(ctx.cgroupMount.hierarchies) : nil
             // Device nodes and mount points get exactly the modes the config asks for.
             umask(0)
