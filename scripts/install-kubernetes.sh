@@ -11,7 +11,7 @@ here="$(dirname "$0")"
 # which that script's policy-rc.d holds off.
 "$here/install-engines.sh" containerd containernetworking-plugins iproute2 python3-venv
 venv="${KUBE_VENV:-/var/cache/swrun-kubernetes/venv}"
-if ! "$venv/bin/python" -c 'import grpc, grpc_tools' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, pytest' 2>/dev/null; then
     rm -rf "$venv"
     mkdir -p "$(dirname "$venv")"
     python3 -m venv "$venv"

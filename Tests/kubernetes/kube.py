@@ -18,6 +18,7 @@ import ctypes
 import importlib
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -411,6 +412,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         self.channel.close()
         if self.daemon:
             problems += self.daemon.stop(timeout=30)
+            if os.environ.get("KUBE_KEEP_LOG"):       # a copy of containerd's (debug) log
+                shutil.copyfile(self.daemon.log, os.environ["KUBE_KEEP_LOG"])
         if self.netns.exists():
             run(["ip", "netns", "delete", self.token], check=True)
         own = (self.token,)
