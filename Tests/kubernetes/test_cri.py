@@ -174,6 +174,14 @@ def test_create_start_exec_sync(pod):
     r = k.exec_sync(cid, ["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"])
     assert (r.exit_code, r.stdout, r.stderr) == (7, b"to-stdout\n", b"to-stderr\n")
     assert exec_ok(k, cid, ["cat", "/etc/hostname"]) == f"{pod.name}\n"
+    # A probe's timeout: the exec is ended, the call fails, the container runs on.
+    t0 = time.monotonic()
+    with pytest.raises(grpc.RpcError) as e:
+        k.exec_sync(cid, ["sh", "-c", "echo started; exec sleep 77"], timeout=1)
+    assert time.monotonic() - t0 < 10
+    assert "timeout 1s exceeded" in e.value.details(), e.value.details()
+    assert k.status(cid).state == a.CONTAINER_RUNNING
+    assert "sleep 77" not in exec_ok(k, cid, ["ps", "-o", "args"]).splitlines()
 
     # Who is PID 1 in the container, and whose PID namespace it is.
     pid1 = exec_ok(k, cid, ["cat", "/proc/1/cmdline"]).split("\0")[:-1]
