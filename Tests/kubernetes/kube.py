@@ -21,10 +21,8 @@ import os
 import shutil
 import socket
 import struct
-import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 from pathlib import Path
 
@@ -426,6 +424,3 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         unmount_all(self.token)
         remove_cgroups(self.token)
         return problems
-
-    def log_tail(self, n=60) -> str:
-        return self.daemon.tail(n) if self.daemon else ""
