@@ -3,7 +3,8 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines test-vm bench clean
+.PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
+	test-kubernetes test-vm bench clean
 
 deps:
 	scripts/install-deps.sh
@@ -43,12 +44,21 @@ engines-deps:
 test-engines: build engines-deps
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/engines
 
+# Kubernetes without a kubelet: containerd 1.6's CRI plugin driven over gRPC, its runc shim
+# running swrun (Tests/kubernetes/README.md). The CRI client runs in a venv the script makes.
+KUBE_VENV ?= /var/cache/swrun-kubernetes/venv
+kubernetes-deps:
+	KUBE_VENV=$(KUBE_VENV) scripts/install-kubernetes.sh
+
+test-kubernetes: build kubernetes-deps
+	RUNTIME=$(CURDIR)/$(SWRUN) $(KUBE_VENV)/bin/python -m pytest -q -p no:cacheprovider Tests/kubernetes
+
 # Pure cgroup v2 (and systemd as PID 1) in a TCG VM: see scripts/vm/test-vm.sh.
 test-vm: build
 	RUNTIME=$(CURDIR)/$(SWRUN) scripts/vm/test-vm.sh
 
 # In this order (without -j): the fast tiers first, the VM last.
-test: unit conformance security fuzz test-engines test-vm
+test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run

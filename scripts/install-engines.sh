@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the engines the engine tier (Tests/engines) drives, on Debian bookworm as root:
 # containerd 1.6 (+ ctr and the runc v2 shim), docker.io 20.10, podman 4.3 with conmon, uidmap.
-# Fast when everything is already there. apt may be held by another installer: wait for it.
+# With arguments, installs those packages instead, with the same guard against their scripts
+# starting daemons (scripts/install-kubernetes.sh). Fast when everything is already there. apt may be held by another installer: wait for it.
 set -eu
 # The packages' scripts would start dockerd/containerd on the host's own paths: the tests
 # start private daemons instead. policy-rc.d (exit 101: "action forbidden") stops that, and
@@ -13,4 +14,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     own_policy=1
 fi
 trap 'if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
-"$(dirname "$0")/apt-install.sh" containerd docker.io podman conmon uidmap
+if [ $# -eq 0 ]; then
+    set -- containerd docker.io podman conmon uidmap
+fi
+"$(dirname "$0")/apt-install.sh" "$@"

@@ -34,15 +34,16 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write_archive(rootfs: Path, dest: Path, ref: str) -> None:
-    """Writes the image of `rootfs` tagged `ref` (e.g. "docker.io/library/x:t") to `dest`."""
+def write_archive(rootfs: Path, dest: Path, ref: str, cmd=("sh",)) -> None:
+    """Writes the image of `rootfs` tagged `ref` (e.g. "docker.io/library/x:t") to `dest`,
+    with `cmd` as its Cmd (and PATH set: an engine gives a container only the image's Env)."""
     layer = _layer(rootfs)
     layer_id = _digest(layer)
     config = json.dumps({
         "architecture": "amd64",
         "os": "linux",
         "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                   "Cmd": ["sh"]},
+                   "Cmd": list(cmd)},
         "rootfs": {"type": "layers", "diff_ids": [f"sha256:{layer_id}"]},
         "history": [{"created_by": "swrun Tests/engines/image.py"}],
     }, sort_keys=True).encode()
