@@ -13,15 +13,24 @@ public struct HookRunner {
     public static func run(_ hook: Hook, phase: HookPhase, index: Int, state: JSONValue) throws(RuntimeError) {
         let jsonPath = phase.jsonPath(index: index)
         let argv = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
-        var child = try SpawnedHook.spawn(path: hook.path, argv: argv, env: hook.env ?? [], jsonPath: jsonPath)
-        let result = try child.communicate(input: state.serializedBytes(), timeoutSeconds: hook.timeout,
-                                           jsonPath: jsonPath)
+        try runProgram(hook.path, argv: argv, env: hook.env ?? [], input: state.serializedBytes(),
+                       timeoutSeconds: hook.timeout, jsonPath: jsonPath, kind: "hook")
+    }
+
+    /// Runs a program as hooks are run (exact argv and env, no inherited fds, killed after
+    /// the timeout), and fails with its status and the start of its output. Also serves the
+    /// helpers swrun itself calls (newuidmap, newgidmap).
+    public static func runProgram(_ path: String, argv: [String], env: [String], input: [UInt8] = [],
+                                  timeoutSeconds: Int?, jsonPath: String, kind: String = "") throws(RuntimeError) {
+        var child = try SpawnedHook.spawn(path: path, argv: argv, env: env, jsonPath: jsonPath)
+        let result = try child.communicate(input: input, timeoutSeconds: timeoutSeconds, jsonPath: jsonPath)
+        let name = kind.isEmpty ? path : kind + " " + path
         let what: String
         switch result.outcome {
         case .exited(0): return
-        case .exited(let status): what = "hook \(hook.path) exited with status \(status)"
-        case .signaled(let signal): what = "hook \(hook.path) was killed by signal \(signal)"
-        case .timedOut: what = "hook \(hook.path) timed out after \(hook.timeout ?? 0)s"
+        case .exited(let status): what = "\(name) exited with status \(status)"
+        case .signaled(let signal): what = "\(name) was killed by signal \(signal)"
+        case .timedOut: what = "\(name) timed out after \(timeoutSeconds ?? 0)s"
         }
         throw RuntimeError(what + outputSummary(result), jsonPath: jsonPath)
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import OCIRuntime
 import Spec
 
-var store: StateStore { StateStore(root: GlobalOptions.current.root) }
+var store: StateStore { StateStore(root: GlobalOptions.current.stateRoot) }
 
 /// Prints JSON to stdout.
 func printOut(_ text: String) {
@@ -38,6 +38,7 @@ struct CreateFlags: ParsableArguments {
         o.noNewKeyring = noNewKeyring
         o.preserveFds = preserveFds
         o.systemdCgroup = GlobalOptions.current.systemdCgroup
+        o.rootless = GlobalOptions.current.isRootless
         return o
     }
 }

@@ -12,6 +12,12 @@ struct GlobalOptions {
 
     nonisolated(unsafe) static var current = GlobalOptions()
 
+    /// Resolved when asked (create, or no --root): `auto` reads /proc/self/uid_map as root.
+    /// The value itself was checked at start-up.
+    var isRootless: Bool { (try? Rootless.resolve(rootless)) ?? false }
+
+    var stateRoot: String { root ?? Rootless.defaultStateRoot(rootless: isRootless) }
+
     /// Long flags runc (urfave/cli) also accepts with one dash; engines use both spellings.
     static let singleDashLongs: Set<String> = [
         "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu", "bundle", "pid-file",
@@ -50,7 +56,9 @@ struct GlobalOptions {
                 g.logFormat = f
             case "--debug": g.debug = true
             case "--systemd-cgroup": g.systemdCgroup = true
-            case "--rootless": g.rootless = try value(name)
+            case "--rootless":
+                g.rootless = try value(name)
+                _ = try Rootless.resolve(g.rootless)
             case "--criu": _ = try value(name)
             default:
                 return (g, Array(args[i...]))

@@ -10,8 +10,9 @@ struct Swrun: ParsableCommand {
         commandName: "swrun",
         abstract: "An OCI container runtime (runc-compatible).",
         discussion: """
-        Global options (before the command): --root DIR (default /run/swrun), --log FILE,
-        --log-format text|json, --debug, --systemd-cgroup.
+        Global options (before the command): --root DIR (default /run/swrun; rootless:
+        $XDG_RUNTIME_DIR/swrun), --log FILE, --log-format text|json, --debug, --systemd-cgroup,
+        --rootless true|false|auto.
         """,
         version: SwrunVersion.text,
         subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self, Update.self, Events.self,

@@ -8,6 +8,9 @@ import Spec
 protocol CgroupManager {
     /// Every directory the container lives in, outermost hierarchy first.
     var paths: [String] { get }
+    /// The directories the container's cgroup mount shows, one per hierarchy (its own ones,
+    /// or its caller's when it has none: NoCgroup).
+    var mountPaths: [String] { get }
     /// The host's hierarchies the paths live in (the container's cgroup mount shows them).
     var hierarchies: [CgroupHierarchy] { get }
     /// Creates the cgroup(s); nothing is written into them yet.
@@ -41,6 +44,7 @@ protocol CgroupManager {
 // makes the Swift runtime search every protocol conformance in the binary (~140k instructions
 // per cast, measured with callgrind in create).
 extension CgroupManager {
+    var mountPaths: [String] { paths }
     var v2Directory: String? { nil }
     func join(pid: Int32, skipping: String?) throws(RuntimeError) { try join(pid: pid) }
     var systemdUnit: String? { nil }
@@ -101,12 +105,14 @@ struct CgroupSelfJoin {
 }
 
 enum CgroupManagers {
-    static func make(spec: Spec, id: String, systemd: Bool) throws(RuntimeError) -> CgroupManager {
+    static func make(spec: Spec, id: String, systemd: Bool, rootless: Bool = false) throws(RuntimeError) -> CgroupManager {
+        let driver: CgroupManager
         if systemd {
-            return try SystemdCgroup(spec: spec, id: id, hierarchies: CgroupHierarchies.discover())
+            driver = try SystemdCgroup(spec: spec, id: id, hierarchies: CgroupHierarchies.discover())
+        } else {
+            driver = try CgroupFS(hierarchies: CgroupHierarchies.discover(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
         }
-        return try CgroupFS(hierarchies: CgroupHierarchies.discover(),
-                            cgroupsPath: spec.linux?.cgroupsPath, id: id)
+        return rootless ? try RootlessCgroup.make(driver, resources: spec.linux?.resources) : driver
     }
 
     /// The processes in a container's cgroup and every cgroup below it (a container running

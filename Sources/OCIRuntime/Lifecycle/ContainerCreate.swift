@@ -15,6 +15,8 @@ public struct CreateOptions: Sendable {
     public var noNewKeyring = false
     public var preserveFds = 0
     public var systemdCgroup = false
+    /// Without the host's root (Rootless.resolve): cgroups only where the user may write.
+    public var rootless = false
 
     public init(id: String, bundle: String) {
         self.id = id
@@ -61,7 +63,7 @@ public enum ContainerCreate {
             let fifoFd = try Sys.check("open", "open the exec FIFO") { open(fifo, O_PATH | O_CLOEXEC) }
             defer { close(fifoFd) }
 
-            let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup)
+            let cgroup = try CgroupManagers.make(spec: spec, id: o.id, systemd: o.systemdCgroup, rootless: o.rootless)
             var record = ContainerRecord(
                 ociVersion: spec.ociVersion, id: o.id, pid: 0, pidStartTime: 0, bundle: bundle, rootfs: rootfs,
                 created: Timestamp.now(), owner: "", annotations: (spec.annotations ?? StringTable()).sortedByKey(),
@@ -93,7 +95,7 @@ public enum ContainerCreate {
             defer { parentEnd.close() }
             var ctx = InitContext(
                 spec: spec, id: o.id, bundle: bundle, rootfs: rootfs, namespaces: plan,
-                cgroupMount: CgroupMountPlan(hierarchies: cgroup.hierarchies, paths: cgroup.paths, cgroupns: plan.has("cgroup")),
+                cgroupMount: CgroupMountPlan(hierarchies: cgroup.hierarchies, paths: cgroup.mountPaths, cgroupns: plan.has("cgroup")),
                 fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
             if selfJoins { ctx.selfJoin = { placed in cgroup.selfJoinFiles(skipping: placed ? v2Dir : nil) } }

@@ -10,12 +10,14 @@ public enum ContainerEvents {
     public static func stats(store: StateStore, id: String) throws(RuntimeError) -> String {
         let c = try Container(store: store, id: id)
         if c.status == .stopped { throw RuntimeError("container \"\(id)\" is stopped") }
+        try c.requireCgroup("read the statistics of")
         return event("stats", id, CgroupStats(paths: c.record.cgroupPaths).json())
     }
 
     public static func follow(store: StateStore, id: String, intervalMs: Int,
                               emit: (String) -> Void) throws(RuntimeError) {
         let c = try Container(store: store, id: id)
+        try c.requireCgroup("follow the events of")
         let stats = CgroupStats(paths: c.record.cgroupPaths)
         var ooms = stats.oomKills()
         var waitedMs = 0  // the first stats after one interval, as runc

@@ -17,6 +17,7 @@ public enum ContainerPause {
         if !freeze && status != .paused {
             throw RuntimeError("cannot resume container \"\(id)\": it is \(status.rawValue), not paused")
         }
+        try c.requireCgroup(freeze ? "pause" : "resume")
         if let dir = c.record.cgroupPaths.first(where: { Sys.exists($0 + "/freezer.state") }) {
             try Sys.writeFile(dir + "/freezer.state", freeze ? "FROZEN" : "THAWED", flags: 0)
             try waitFor(dir + "/freezer.state", freeze ? "FROZEN" : "THAWED")

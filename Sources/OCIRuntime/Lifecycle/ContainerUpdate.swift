@@ -14,6 +14,7 @@ public enum ContainerUpdate {
         if c.status == .stopped {
             throw RuntimeError("cannot update container \"\(id)\": it is stopped")
         }
+        try c.requireCgroup("update")
         var r = r
         r.devices = nil
         // The same refusals as create's (issue 12, class 6), before anything is written.

@@ -93,8 +93,13 @@ enum InitProcess {
             ctx.namespaces.closeJoins()
             if ctx.namespaces.newUser {
                 try Sys.check("unshare", "create user namespace", jsonPath: "linux.namespaces") { sw_unshare(0x1000_0000) }
+                // A parent without the host's root may open this process's uid_map only while
+                // it is dumpable (its /proc files are then the user's, not root's); runc too.
+                let rootlessParent = geteuid() != 0
+                if rootlessParent { _ = sw_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) }
                 try ch.send(.mapIDs)
                 try ch.expect(.idsMapped, during: "user namespace mapping")
+                if rootlessParent { _ = sw_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) }
                 try Sys.check("setresgid", "become root in the user namespace", jsonPath: "linux.gidMappings") { sw_setresgid(0, 0, 0) }
                 try Sys.check("setresuid", "become root in the user namespace", jsonPath: "linux.uidMappings") { sw_setresuid(0, 0, 0) }
             }

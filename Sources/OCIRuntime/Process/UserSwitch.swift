@@ -11,10 +11,15 @@ enum UserSwitch {
 
     static func apply(_ user: User, setgroupsAllowed: Bool) throws(RuntimeError) {
         try Sys.check("prctl", "keep capabilities across the user switch") { sw_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+        let groups = (user.additionalGids ?? []).map { gid_t($0) }
         if setgroupsAllowed {
-            let groups = (user.additionalGids ?? []).map { gid_t($0) }
-            try Sys.check("setgroups", "set additional groups \(groups)", jsonPath: "process.user.additionalGids") {
-                groups.withUnsafeBufferPointer { sw_setgroups($0.count, $0.baseAddress) }
+            let rc = groups.withUnsafeBufferPointer { sw_setgroups($0.count, $0.baseAddress) }
+            let e = errno
+            // A user namespace made without the host's root has setgroups denied (IDMappings).
+            // Asked for no groups and holding none, there is nothing to drop: go on.
+            if rc != 0 && !(e == EPERM && groups.isEmpty && getgroups(0, nil) == 0) {
+                throw RuntimeError.sys("setgroups", "set additional groups \(groups)", errno: e,
+                                       jsonPath: "process.user.additionalGids")
             }
         }
         let gid = gid_t(user.gid), uid = uid_t(user.uid)

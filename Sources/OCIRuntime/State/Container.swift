@@ -82,8 +82,21 @@ public struct Container {
         }
     }
 
-    /// Signals every process in the container's cgroup.
+    /// For what needs the container's own cgroup (pause, update, events): a clear refusal for
+    /// a rootless container that has none (NoCgroup).
+    func requireCgroup(_ what: String) throws(RuntimeError) {
+        if record.cgroupPaths.isEmpty {
+            throw RuntimeError("cannot \(what) container \"\(record.id)\": \(NoCgroup.reason)")
+        }
+    }
+
+    /// Signals every process in the container's cgroup. Without one (NoCgroup) the init is
+    /// what can be reached: in its own PID namespace its death ends every other process.
     func signalAll(_ sig: Int32) {
+        if record.cgroupPaths.isEmpty {
+            try? signalInit(sig)
+            return
+        }
         // cgroup.kill (v2, Linux 5.14) kills atomically: no process forked during the walk of
         // cgroup.procs survives.
         if sig == SIGKILL, let dir = record.cgroupPaths.first(where: { Sys.exists($0 + "/cgroup.kill") }),
@@ -112,8 +125,27 @@ extension Container {
     /// Host PIDs of every process in the container's cgroup (`ps --format json`, which
     /// containerd's shim reads), init first.
     public func processes() -> [Int32] {
-        var pids = CgroupManagers.pids(paths: record.cgroupPaths)
+        var pids = record.cgroupPaths.isEmpty ? processesWithoutCgroup() : CgroupManagers.pids(paths: record.cgroupPaths)
         if let i = pids.firstIndex(of: record.pid), i != 0 { pids.remove(at: i); pids.insert(record.pid, at: 0) }
+        return pids
+    }
+}
+
+extension Container {
+    /// No cgroup (NoCgroup): the processes of the init's PID namespace when it has its own,
+    /// found by the namespace's inode in /proc; else the init alone.
+    func processesWithoutCgroup() -> [Int32] {
+        guard ProcStat.isAlive(record.pid, startTime: record.pidStartTime) else { return [] }
+        var mine = stat()
+        guard record.ownPidNamespace, stat("/proc/\(record.pid)/ns/pid", &mine) == 0 else { return [record.pid] }
+        var pids: [Int32] = []
+        for entry in Sys.listDirectory("/proc") {
+            guard let pid = Int32(entry) else { continue }
+            var theirs = stat()
+            if stat("/proc/\(pid)/ns/pid", &theirs) == 0, theirs.st_ino == mine.st_ino, theirs.st_dev == mine.st_dev {
+                pids.append(pid)
+            }
+        }
         return pids
     }
 }
