@@ -41,11 +41,14 @@ public enum ContainerCreate {
         let dir = try store.createDir(o.id)
         var undo = Undo()
         undo.add { try? store.remove(o.id) }
+        // Held until the undo steps are done too: a record without a PID whose lock is free
+        // means a create that died (see Container.status), which another command may clean up.
+        var lockFd: Int32 = -1
+        defer { if lockFd >= 0 { close(lockFd) } }
         do throws(RuntimeError) {
             try NotifySocket.prepare(&spec, stateDir: dir)
             let listenFds = SocketActivation.pass(&spec)
-            let lockFd = try store.lock(o.id)
-            defer { close(lockFd) }
+            lockFd = try store.lock(o.id)
             let fifo = dir + "/" + StateStore.execFifo
             // Writable by all (runc's 0622): the sealed exec stub opens it as the container's
             // user, after the identity switch; only its O_PATH fd leads there.

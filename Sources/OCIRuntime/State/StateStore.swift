@@ -34,10 +34,12 @@ public struct StateStore: Sendable {
         return d
     }
 
-    /// An exclusive lock on the container's directory for the length of one command: two
-    /// commands on one container never interleave (e.g. delete racing start).
-    /// Whether a command holds the container's lock right now (a create still under way).
+    /// Whether another command holds the container's lock right now (a create still under
+    /// way). A lock this process holds itself does not count: flock locks belong to open file
+    /// descriptions, so a probe on a fresh fd would fail against our own lock (delete and
+    /// start take the lock before they look at the status) and report a dead create as alive.
     func isLocked(_ id: String) -> Bool {
+        if StateStore.holdsLock(on: dir(id)) { return false }
         let fd = open(dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { return false }
         defer { close(fd) }
@@ -45,6 +47,23 @@ public struct StateStore: Sendable {
         return errno == EWOULDBLOCK
     }
 
+    /// The fds of the locks this process took (swrun runs one command, single-threaded).
+    nonisolated(unsafe) private static var lockFds: [Int32] = []
+
+    /// Whether one of this process's lock fds is still open on `path` (compared by device and
+    /// inode: a closed lock fd whose number was reused for another file does not match).
+    private static func holdsLock(on path: String) -> Bool {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return false }
+        lockFds = lockFds.filter { fcntl($0, F_GETFD) >= 0 }
+        return lockFds.contains { fd in
+            var st = stat()
+            return fstat(fd, &st) == 0 && st.st_dev == target.st_dev && st.st_ino == target.st_ino
+        }
+    }
+
+    /// An exclusive lock on the container's directory for the length of one command: two
+    /// commands on one container never interleave (e.g. delete racing start).
     func lock(_ id: String) throws(RuntimeError) -> Int32 {
         let d = dir(id)
         let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -59,6 +78,7 @@ public struct StateStore: Sendable {
             close(fd)
             throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
         }
+        StateStore.lockFds.append(fd)
         return fd
     }
 
