@@ -3,7 +3,7 @@
 SWIFT ?= swift
 SWRUN := .build/release/swrun
 
-.PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines test-vm bench clean
+.PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines test-vm bench soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -52,6 +52,12 @@ test: unit conformance security fuzz test-engines test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Outside CI (not in `make test`): 1,000 lifecycles on 8 workers plus same-ID races, swrun and
+# runc side by side, counting errors and leftovers (bench/README.md, "Soak").
+SOAK_ARGS ?= -n 1000 -j 8 -r 100 -w 4
+soak: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/soak $(SOAK_ARGS)
 
 clean:
 	rm -rf .build
