@@ -296,6 +296,66 @@ def test_delete_killed_at_each_syscall(h, force):
         force_delete(h, ctid, what)
 
 
+def test_same_id_create_and_delete_races(h):
+    """Creates, starts and `delete --force`s of one ID from 4 threads at once, with a 5th
+    deleting it in a loop: every command exits 0, or 1 with a race's outcome. Before: a delete
+    that waited for the lock of a directory removed and made again meanwhile held a lock that
+    excluded nobody, read the new create's record (no PID yet) and SIGKILLed its init
+    ("container init exited before it was ready: killed by signal 9")."""
+    import threading
+    b = sleep_bundle(h)
+    outcomes = re.compile(r"already exists|does not exist|has stopped|already running|"
+                          r"did not finish|deleted by another command|being created")
+    bad = []
+
+    def rt(*args):
+        p = subprocess.run(h.cmd(*args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE if args[0] != "create" else subprocess.DEVNULL,
+                           cwd=h.workdir, timeout=CMD_TIMEOUT, text=True)
+        return p.returncode, p.stderr or ""
+
+    def create(ctid):
+        # create's stderr goes to a file: the init inherits it (a pipe would never close).
+        err = h.workdir / f"race-{threading.get_ident()}.err"
+        with open(err, "wb") as e:
+            rc = subprocess.run(h.cmd("create", "--bundle", b, ctid), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=e, cwd=h.workdir,
+                                timeout=CMD_TIMEOUT).returncode
+        return rc, err.read_text()
+
+    def check(label, rc, err):
+        if rc != 0 and not (rc == 1 and outcomes.search(err)):
+            bad.append(f"{label}: rc {rc}: {err.strip()}")
+
+    for r in range(30):
+        ctid = h.new_id()
+        stop = threading.Event()
+
+        def racer():
+            rc, err = create(ctid)
+            check("create", rc, err)
+            if rc == 0:
+                check("start", *rt("start", ctid))
+            check("delete --force", *rt("delete", "--force", ctid))
+
+        def deleter():
+            while not stop.is_set():
+                check("delete --force (loop)", *rt("delete", "--force", ctid))
+
+        ts = [threading.Thread(target=racer) for _ in range(4)]
+        d = threading.Thread(target=deleter)
+        for t in ts + [d]:
+            t.start()
+        for t in ts:
+            t.join()
+        stop.set()
+        d.join()
+        rc, _, err = rt_in(h, "delete", "--force", ctid)
+        assert rc == 0, err
+        assert_clean(h, ctid, f"round {r}")
+    assert not bad, "\n".join(bad)
+
+
 # --------------------------------------------------------------------------
 # a dead create's record (pid 0) and a FIFO left by a killed start
 # --------------------------------------------------------------------------

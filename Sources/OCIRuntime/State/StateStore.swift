@@ -66,19 +66,46 @@ public struct StateStore: Sendable {
     /// commands on one container never interleave (e.g. delete racing start).
     func lock(_ id: String) throws(RuntimeError) -> Int32 {
         let d = dir(id)
-        let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw RuntimeError("container \"\(id)\" does not exist") }
-            throw RuntimeError.sys("open", "open state directory \(d)", errno: e)
-        }
-        while flock(fd, LOCK_EX) != 0 {
-            let e = errno
-            if e == EINTR { continue }
+        while true {
+            let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                if e == ENOENT { throw RuntimeError("container \"\(id)\" does not exist") }
+                throw RuntimeError.sys("open", "open state directory \(d)", errno: e)
+            }
+            while flock(fd, LOCK_EX) != 0 {
+                let e = errno
+                if e == EINTR { continue }
+                close(fd)
+                throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
+            }
+            // While we waited, the directory may have been removed (a delete) and made again
+            // (a create of the same ID): a lock on the old one excludes nobody, and the record
+            // read through the path would be the new container's. Lock the one there now.
+            var held = stat(), now = stat()
+            let there = stat(d, &now) == 0
+            if fstat(fd, &held) == 0 && there && held.st_dev == now.st_dev && held.st_ino == now.st_ino {
+                StateStore.lockFds.append(fd)
+                return fd
+            }
             close(fd)
-            throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
+            if !there { throw RuntimeError("container \"\(id)\" does not exist") }
         }
-        StateStore.lockFds.append(fd)
+    }
+
+    /// The lock of a directory `create` has just made. Between its mkdir and the lock a
+    /// `delete --force` (which removes a directory without a record) can remove it and another
+    /// create make it again: the directory is ours only if it is still empty once locked (a
+    /// create that locked it first has written its files before it unlocks).
+    func lockNew(_ id: String) throws(RuntimeError) -> Int32 {
+        let gone = RuntimeError("container \"\(id)\" was deleted by another command while this create began",
+                                hint: "create it again")
+        let fd: Int32
+        do { fd = try lock(id) } catch { throw gone }
+        if !Sys.listDirectory(dir(id)).isEmpty {
+            close(fd)
+            throw gone
+        }
         return fd
     }
 
