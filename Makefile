@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench clean
+	test-kubernetes test-vm bench soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -62,6 +62,12 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Outside CI (not in `make test`): 1,000 lifecycles on 8 workers plus same-ID races, swrun and
+# runc side by side, counting errors and leftovers (bench/README.md, "Soak").
+SOAK_ARGS ?= -n 1000 -j 8 -r 100 -w 4
+soak: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/soak $(SOAK_ARGS)
 
 clean:
 	rm -rf .build

@@ -446,7 +446,16 @@ class Harness:
                 p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 problems.append(f"helper {p.pid} did not die")
+        more, left, procs, cgdirs = self.leftovers(self.ids)
+        problems += more
+        if problems:
+            self._scrub(left, procs, cgdirs)
+        return problems
 
+    def leftovers(self, ids):
+        """What is left of the containers `ids` and of this harness's bundles, without deleting
+        anything first: (problems, state entries, processes, cgroup dirs)."""
+        problems = []
         # 1. state dir must be empty
         try:
             left = sorted(os.listdir(self.root))
@@ -472,15 +481,12 @@ class Harness:
 
         # 4. no cgroup dir named after a container id
         cgdirs = []
-        for ctid in dict.fromkeys(self.ids + left):
+        for ctid in dict.fromkeys(list(ids) + left):
             for c in cgroup_candidates(ctid):
                 if c.exists():
                     cgdirs.append(c)
                     problems.append(f"leftover cgroup dir {c}")
-
-        if problems:
-            self._scrub(left, procs, cgdirs)
-        return problems
+        return problems, left, procs, cgdirs
 
     def _scrub(self, left, procs, cgdirs):
         """Best effort: after a leak was reported, remove what this test's

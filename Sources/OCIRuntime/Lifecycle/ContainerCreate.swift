@@ -41,13 +41,16 @@ public enum ContainerCreate {
         defer { plan.closeJoins() }
 
         let dir = try store.createDir(o.id)
+        // Held until the undo steps are done too: a record without a PID whose lock is free
+        // means a create that died (see Container.status), which another command may clean up.
+        // Not ours to undo when it fails: the directory is then another create's.
+        let lockFd = try store.lockNew(o.id)
+        defer { close(lockFd) }
         var undo = Undo()
         undo.add { try? store.remove(o.id) }
         do throws(RuntimeError) {
             try NotifySocket.prepare(&spec, stateDir: dir)
             let listenFds = SocketActivation.pass(&spec)
-            let lockFd = try store.lock(o.id)
-            defer { close(lockFd) }
             let fifo = dir + "/" + StateStore.execFifo
             // Writable by all (runc's 0622): the sealed exec stub opens it as the container's
             // user, after the identity switch; only its O_PATH fd leads there.

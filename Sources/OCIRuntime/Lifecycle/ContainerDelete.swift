@@ -26,6 +26,13 @@ public enum ContainerDelete {
             try store.remove(id)
             return
         }
+        if c.isAbandonedCreate {
+            // A create that died half-way (we hold the lock, the record has no PID): nobody
+            // will finish it, so plain delete removes it too, whatever of it still lives.
+            killAbandoned(c)
+            try destroy(c)
+            return
+        }
         switch c.status {
         case .stopped: break
         case .created:
@@ -40,6 +47,17 @@ public enum ContainerDelete {
             c.thaw()
         }
         try destroy(c)
+    }
+
+    /// Kills what a dead create left (see Container.abandonedProcesses), until nothing is left.
+    static func killAbandoned(_ c: Container) {
+        c.thaw()
+        for _ in 0..<500 {
+            let left = c.abandonedProcesses()
+            if left.isEmpty { return }
+            for p in left { kill(p, SIGKILL) }
+            usleep(2000)
+        }
     }
 
     static func destroy(_ c: Container) throws(RuntimeError) {

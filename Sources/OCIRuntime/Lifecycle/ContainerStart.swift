@@ -6,14 +6,20 @@ import Spec
 /// `start`: opens the exec FIFO, which releases the init blocked on it, and removes it.
 public enum ContainerStart {
     public static func run(store: StateStore, id: String) throws(RuntimeError) {
-        let c = try Container(store: store, id: id)
+        try ContainerID.validate(id)
+        // Locked first, then read: a record read before the lock could be the one of a create
+        // that was still under way (no PID yet), and would look abandoned once we got the lock.
         var lockFd = try store.lock(id)
         defer { if lockFd >= 0 { close(lockFd) } }
+        let c = try Container(store: store, id: id)
         switch c.status {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")
         case .running, .paused: throw RuntimeError("cannot start an already running container")
-        case .creating: throw RuntimeError("cannot start a container that is still being created")
+        case .creating:
+            // We hold the lock: no create is under way, the one that made this record died.
+            throw RuntimeError("cannot start container \"\(id)\": its create did not finish",
+                               hint: "delete it and create it again")
         }
         let notify = try NotifySocket.listen(stateDir: c.dir)
         do throws(RuntimeError) {

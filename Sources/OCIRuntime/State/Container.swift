@@ -34,16 +34,39 @@ public struct Container {
     }
     var fifo: String { dir + "/" + StateStore.execFifo }
 
-    /// created while the exec FIFO is there and init lives; running after start removed it;
-    /// stopped when init is gone (or the PID now belongs to another process). Before init
-    /// exists the record has no PID: creating while `create` still holds the lock, else a
-    /// create that died half-way, which is stopped (and deletable).
+    /// created while init lives and waits on the exec FIFO; running after start released it
+    /// (a FIFO left behind by a start killed before it removed it does not make a running
+    /// container "created"); stopped when init is gone (or the PID now belongs to another
+    /// process).
+    ///
+    /// Before init exists the record has no PID. While `create` holds the lock that is
+    /// creating. Without the lock, the create died half-way (SIGKILL, a crash): stopped when
+    /// nothing of it lives, but while a process it started still does (an init blocked on the
+    /// FIFO, a stage still in the cgroups) it is still "creating" — never "stopped" over a
+    /// live init, and never "created", which `start` could release: the creation was not
+    /// finished (hooks, the recorded PID). `delete`, plain or forced, removes such a leftover.
     public var status: ContainerStatus {
-        if record.pid <= 0 { return store.isLocked(record.id) ? .creating : .stopped }
+        if record.pid <= 0 {
+            if store.isLocked(record.id) { return .creating }
+            return abandonedProcesses().isEmpty ? .stopped : .creating
+        }
         if !ProcStat.isAlive(record.pid, startTime: record.pidStartTime) { return .stopped }
-        if Sys.exists(fifo) { return .created }
+        if Sys.exists(fifo) && !OrphanCleanup.fifoHolders(fifo, among: [record.pid]).isEmpty { return .created }
         if isFrozen() { return .paused }
         return .running
+    }
+
+    /// A record without a PID whose creator is gone (no command holds the lock, or the caller
+    /// holds it itself): a create that died before it finished.
+    var isAbandonedCreate: Bool { record.pid <= 0 && !store.isLocked(record.id) }
+
+    /// The live processes a dead create left: whatever holds the exec FIFO (every stage of the
+    /// init has held its fd since the fork) and whatever is in the recorded cgroups.
+    func abandonedProcesses() -> [Int32] {
+        var pids = OrphanCleanup.fifoHolders(fifo)
+        for p in CgroupManagers.pids(paths: record.cgroupPaths) where !pids.contains(p) { pids.append(p) }
+        // A zombie is dead already: only its reaper can make it go.
+        return pids.filter { p in ProcStat.read(p).map { $0.state != "Z" && $0.state != "X" } ?? false }
     }
 
     func isFrozen() -> Bool {
@@ -59,6 +82,9 @@ public struct Container {
     /// Signals init through a pidfd taken while its start time still matches: the signal
     /// cannot hit a process that reused the PID.
     func signalInit(_ sig: Int32) throws(RuntimeError) {
+        guard record.pid > 0 else {
+            throw RuntimeError("cannot signal container \"\(record.id)\": its init is not known (its create did not finish)")
+        }
         let pidfd = sw_pidfd_open(record.pid, 0)
         if pidfd < 0 {
             let e = errno

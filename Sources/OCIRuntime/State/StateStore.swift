@@ -34,10 +34,12 @@ public struct StateStore: Sendable {
         return d
     }
 
-    /// An exclusive lock on the container's directory for the length of one command: two
-    /// commands on one container never interleave (e.g. delete racing start).
-    /// Whether a command holds the container's lock right now (a create still under way).
+    /// Whether another command holds the container's lock right now (a create still under
+    /// way). A lock this process holds itself does not count: flock locks belong to open file
+    /// descriptions, so a probe on a fresh fd would fail against our own lock (delete and
+    /// start take the lock before they look at the status) and report a dead create as alive.
     func isLocked(_ id: String) -> Bool {
+        if StateStore.holdsLock(on: dir(id)) { return false }
         let fd = open(dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd < 0 { return false }
         defer { close(fd) }
@@ -45,19 +47,64 @@ public struct StateStore: Sendable {
         return errno == EWOULDBLOCK
     }
 
+    /// The fds of the locks this process took (swrun runs one command, single-threaded).
+    nonisolated(unsafe) private static var lockFds: [Int32] = []
+
+    /// Whether one of this process's lock fds is still open on `path` (compared by device and
+    /// inode: a closed lock fd whose number was reused for another file does not match).
+    private static func holdsLock(on path: String) -> Bool {
+        var target = stat()
+        guard stat(path, &target) == 0 else { return false }
+        lockFds = lockFds.filter { fcntl($0, F_GETFD) >= 0 }
+        return lockFds.contains { fd in
+            var st = stat()
+            return fstat(fd, &st) == 0 && st.st_dev == target.st_dev && st.st_ino == target.st_ino
+        }
+    }
+
+    /// An exclusive lock on the container's directory for the length of one command: two
+    /// commands on one container never interleave (e.g. delete racing start).
     func lock(_ id: String) throws(RuntimeError) -> Int32 {
         let d = dir(id)
-        let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 {
-            let e = errno
-            if e == ENOENT { throw RuntimeError("container \"\(id)\" does not exist") }
-            throw RuntimeError.sys("open", "open state directory \(d)", errno: e)
-        }
-        while flock(fd, LOCK_EX) != 0 {
-            let e = errno
-            if e == EINTR { continue }
+        while true {
+            let fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 {
+                let e = errno
+                if e == ENOENT { throw RuntimeError("container \"\(id)\" does not exist") }
+                throw RuntimeError.sys("open", "open state directory \(d)", errno: e)
+            }
+            while flock(fd, LOCK_EX) != 0 {
+                let e = errno
+                if e == EINTR { continue }
+                close(fd)
+                throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
+            }
+            // While we waited, the directory may have been removed (a delete) and made again
+            // (a create of the same ID): a lock on the old one excludes nobody, and the record
+            // read through the path would be the new container's. Lock the one there now.
+            var held = stat(), now = stat()
+            let there = stat(d, &now) == 0
+            if fstat(fd, &held) == 0 && there && held.st_dev == now.st_dev && held.st_ino == now.st_ino {
+                StateStore.lockFds.append(fd)
+                return fd
+            }
             close(fd)
-            throw RuntimeError.sys("flock", "lock state directory \(d)", errno: e)
+            if !there { throw RuntimeError("container \"\(id)\" does not exist") }
+        }
+    }
+
+    /// The lock of a directory `create` has just made. Between its mkdir and the lock a
+    /// `delete --force` (which removes a directory without a record) can remove it and another
+    /// create make it again: the directory is ours only if it is still empty once locked (a
+    /// create that locked it first has written its files before it unlocks).
+    func lockNew(_ id: String) throws(RuntimeError) -> Int32 {
+        let gone = RuntimeError("container \"\(id)\" was deleted by another command while this create began",
+                                hint: "create it again")
+        let fd: Int32
+        do { fd = try lock(id) } catch { throw gone }
+        if !Sys.listDirectory(dir(id)).isEmpty {
+            close(fd)
+            throw gone
         }
         return fd
     }
