@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the engines the engine tier (Tests/engines) drives, on Debian bookworm as root:
-# containerd 1.6 (+ ctr and the runc v2 shim), docker.io 20.10, podman 4.3 with conmon, uidmap.
+# containerd 1.6 (+ ctr and the runc v2 shim), docker.io 20.10, podman 4.3 with conmon, uidmap,
+# buildah and slirp4netns (rootless podman and buildah).
 # With arguments, installs those packages instead, with the same guard against their scripts
 # starting daemons (scripts/install-kubernetes.sh). Fast when everything is already there. apt may be held by another installer: wait for it.
 set -eu
@@ -15,6 +16,6 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 trap 'if [ -n "$own_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
 if [ $# -eq 0 ]; then
-    set -- containerd docker.io podman conmon uidmap
+    set -- containerd docker.io podman conmon uidmap buildah slirp4netns
 fi
 "$(dirname "$0")/apt-install.sh" "$@"

@@ -16,7 +16,7 @@ struct GlobalOptions {
     /// The value itself was checked at start-up.
     var isRootless: Bool { (try? Rootless.resolve(rootless)) ?? false }
 
-    var stateRoot: String { root ?? Rootless.defaultStateRoot(rootless: isRootless) }
+    var stateRoot: String { root ?? Rootless.defaultStateRoot() }
 
     /// Long flags runc (urfave/cli) also accepts with one dash; engines use both spellings.
     static let singleDashLongs: Set<String> = [

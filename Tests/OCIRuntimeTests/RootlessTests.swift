@@ -14,14 +14,14 @@ final class RootlessTests: XCTestCase {
         }
     }
 
-    func testStateRootFollowsXDGOnlyWhenRootless() {
+    /// As the host's root (these tests), XDG_RUNTIME_DIR (/run/user/0 in a root session) is not used.
+    func testStateRootOfTheHostsRootIgnoresXDG() throws {
+        try XCTSkipIf(geteuid() != 0 || Rootless.inUserNamespace(), "needs the host's root")
         let saved = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) }
         defer { if let saved { setenv("XDG_RUNTIME_DIR", saved, 1) } else { unsetenv("XDG_RUNTIME_DIR") } }
-        setenv("XDG_RUNTIME_DIR", "/run/user/1234", 1)
-        XCTAssertEqual(Rootless.defaultStateRoot(rootless: true), "/run/user/1234/swrun")
-        XCTAssertEqual(Rootless.defaultStateRoot(rootless: false), "/run/swrun")
-        setenv("XDG_RUNTIME_DIR", "", 1)
-        XCTAssertEqual(Rootless.defaultStateRoot(rootless: true), "/run/swrun")
+        setenv("XDG_RUNTIME_DIR", "/run/user/0", 1)
+        XCTAssertEqual(Rootless.defaultStateRoot(), "/run/swrun")
+        XCTAssertFalse(Rootless.detect())
     }
 
     /// Devices are runc's default rules in every config, not a limit; every other field is.

@@ -9,69 +9,41 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import CMD_TIMEOUT, IS_SWRUN, MAKE_ROOTFS, RUNTIME, make_base_config
+from conftest import CMD_TIMEOUT, IS_SWRUN, MAKE_ROOTFS, REPO, RUNTIME, make_base_config
+
+sys.path.insert(0, str(REPO / "Tests" / "engines"))
+from unprivileged import UnprivilegedUser  # noqa: E402
 
 USER = "swrun-rootless"
 
 
-def _kill_user_processes(uid: int) -> list[str]:
-    left = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            st = os.stat(f"/proc/{entry}")
-            cmd = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            zombie = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-        except (OSError, IndexError):
-            continue
-        # A zombie is dead: its reaper (this sandbox's PID 1) has just not collected it yet.
-        if st.st_uid == uid and not zombie:
-            left.append(f"{entry}: {cmd}")
-            try:
-                os.kill(int(entry), 9)  # the test user's, which this module made
-            except OSError:
-                pass
-    return left
-
-
-class User:
-    def __init__(self, name: str, runtime_copy: Path):
-        self.name = name
-        pw = pwd.getpwnam(name)
-        self.uid, self.gid, self.home = pw.pw_uid, pw.pw_gid, Path(pw.pw_dir)
-        self.xdg = Path(f"/run/user/{self.uid}")
-        self.runtime = str(runtime_copy)
+class User(UnprivilegedUser):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.runtime = self.install(RUNTIME)
         self.rootfs = self.home / "rootfs"
-        self.env = {"HOME": str(self.home), "USER": name, "LOGNAME": name,
-                    "PATH": "/usr/local/bin:/usr/bin:/bin", "XDG_RUNTIME_DIR": str(self.xdg)}
 
     @property
     def state_root(self) -> Path:
         # runc's default for a rootless caller is $XDG_RUNTIME_DIR/runc; swrun's /swrun.
         return self.xdg / ("swrun" if IS_SWRUN else "runc")
 
-    def cmd(self, *args, timeout=CMD_TIMEOUT, cwd=None, stdout=subprocess.PIPE, **kw):
-        return subprocess.run([self.runtime, *map(str, args)], user=self.uid, group=self.gid, extra_groups=[],
-                              env=self.env, cwd=cwd or self.home, stdin=subprocess.DEVNULL, stdout=stdout,
-                              stderr=subprocess.PIPE, text=True, timeout=timeout, **kw)
+    def cmd(self, *args, timeout=CMD_TIMEOUT, cwd=None, **kw):
+        return self.run([self.runtime, *args], timeout=timeout, cwd=cwd, **kw)
 
     def detach(self, bundle: Path, ctid: str) -> subprocess.CompletedProcess:
         """`run -d`: the container keeps the stdio it is given, so files rather than pipes."""
         log = self.home / f"{ctid}.log"
         with open(log, "w") as f:
             os.fchown(f.fileno(), self.uid, self.gid)
-            p = subprocess.run([self.runtime, "run", "-d", "--bundle", str(bundle), ctid], user=self.uid,
-                               group=self.gid, extra_groups=[], env=self.env, cwd=self.home,
-                               stdin=subprocess.DEVNULL, stdout=f, stderr=f, timeout=CMD_TIMEOUT)
+            p = self.cmd("run", "-d", "--bundle", bundle, ctid, stdout=f, stderr=f)
         return subprocess.CompletedProcess(p.args, p.returncode, "", log.read_text())
 
     def bundle(self, name: str, config: dict) -> Path:
@@ -96,41 +68,14 @@ class User:
 
 
 @pytest.fixture(scope="module")
-def user(runtime, tmp_path_factory):
-    made = False
+def user(runtime):
+    u = User(USER)
     try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-s", "/bin/sh", USER], check=True, timeout=60)
-        made = True
-    pw = pwd.getpwnam(USER)
-    if not any(l.startswith(f"{USER}:") for l in Path("/etc/subuid").read_text().splitlines()):
-        pytest.fail(f"useradd wrote no /etc/subuid range for {USER}", pytrace=False)
-    home = Path(pw.pw_dir)
-    # A copy the user can execute: the build tree's parents may be closed to others.
-    copy = home / "bin" / os.path.basename(RUNTIME)
-    copy.parent.mkdir(exist_ok=True)
-    shutil.copy2(RUNTIME, copy)
-    copy.chmod(0o755)
-    xdg = Path(f"/run/user/{pw.pw_uid}")
-    xdg_made = not xdg.exists()
-    xdg.mkdir(parents=True, exist_ok=True)
-    os.chown(xdg, pw.pw_uid, pw.pw_gid)
-    xdg.chmod(0o700)
-    u = User(USER, copy)
-    subprocess.run(["sh", str(MAKE_ROOTFS), str(u.rootfs)], check=True, timeout=300, capture_output=True)
-    subprocess.run(["chown", "-R", f"{pw.pw_uid}:{pw.pw_gid}", str(home)], check=True, timeout=60)
-    yield u
-    left = _kill_user_processes(pw.pw_uid)
-    if xdg_made:
-        shutil.rmtree(xdg, ignore_errors=True)
-    if made:
-        subprocess.run(["userdel", "-r", USER], capture_output=True, timeout=60)
-        for f in ("/etc/subuid", "/etc/subgid"):
-            lines = Path(f).read_text().splitlines(keepends=True)
-            kept = [l for l in lines if not l.startswith(f"{USER}:")]
-            if kept != lines:
-                Path(f).write_text("".join(kept))
+        subprocess.run(["sh", str(MAKE_ROOTFS), str(u.rootfs)], check=True, timeout=300, capture_output=True)
+        u.give(u.rootfs)
+        yield u
+    finally:
+        left = u.remove()
     assert not left, f"processes of {USER} left: {left}"
 
 
@@ -140,7 +85,7 @@ def u(user):
     state = sorted(p.name for p in user.state_root.iterdir()) if user.state_root.exists() else []
     for name in state:
         user.cmd("delete", "--force", name)
-    left = _kill_user_processes(user.uid)
+    left = user.leftover_processes()
     assert not left, f"processes of {USER} left by the test: {left}"
     assert not state, f"containers left in {user.state_root}: {state}"
 
@@ -227,11 +172,10 @@ def test_limits_without_a_writable_cgroup_are_an_error(u):
 
 
 def test_subordinate_ranges_mapped_through_newuidmap(u):
-    sub = next(l.split(":") for l in Path("/etc/subuid").read_text().splitlines() if l.startswith(f"{USER}:"))
-    subg = next(l.split(":") for l in Path("/etc/subgid").read_text().splitlines() if l.startswith(f"{USER}:"))
+    sub, subg = u.subid_start("/etc/subuid"), u.subid_start("/etc/subgid")
     c = u.config(["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; chown 1000:1000 /tmp && stat -c %u:%g /tmp"])
-    c["linux"]["uidMappings"].append({"containerID": 1, "hostID": int(sub[1]), "size": 65536})
-    c["linux"]["gidMappings"].append({"containerID": 1, "hostID": int(subg[1]), "size": 65536})
+    c["linux"]["uidMappings"].append({"containerID": 1, "hostID": sub, "size": 65536})
+    c["linux"]["gidMappings"].append({"containerID": 1, "hostID": subg, "size": 65536})
     c["process"]["capabilities"]["effective"].append("CAP_CHOWN")
     c["process"]["capabilities"]["permitted"].append("CAP_CHOWN")
     c["process"]["capabilities"]["bounding"].append("CAP_CHOWN")
@@ -239,8 +183,8 @@ def test_subordinate_ranges_mapped_through_newuidmap(u):
     r = u.cmd("run", "--bundle", b, "rl-sub")
     assert r.returncode == 0, r
     f = r.stdout.split()
-    assert f[:6] == ["0", str(u.uid), "1", "1", sub[1], "65536"], r.stdout
-    assert f[6:12] == ["0", str(u.gid), "1", "1", subg[1], "65536"], r.stdout
+    assert f[:6] == ["0", str(u.uid), "1", "1", str(sub), "65536"], r.stdout
+    assert f[6:12] == ["0", str(u.gid), "1", "1", str(subg), "65536"], r.stdout
     assert f[12] == "1000:1000", r.stdout
 
 

@@ -4,9 +4,9 @@ import Glibc
 import Spec
 
 /// Whether swrun runs without the host's root: not uid 0, or uid 0 of a user namespace
-/// (`unshare -r`, rootless podman's namespace) where the caller is a user, not the host's
-/// root. runc's rule, so engines that set nothing get the same answer from both runtimes.
-/// It decides the default state root and what is done when the cgroup tree is not writable.
+/// (`unshare -r`, rootless podman's namespace). runc's rules, so engines that set nothing get
+/// the same answer from both runtimes. It decides what is done when the cgroup tree is not
+/// writable; the default state root follows its own rule (defaultStateRoot).
 public enum Rootless {
     /// `--rootless true|false|auto` (absent: auto).
     public static func resolve(_ flag: String?) throws(RuntimeError) -> Bool {
@@ -18,12 +18,10 @@ public enum Rootless {
         }
     }
 
+    /// Root of a user namespace counts as rootless whatever its name: the cgroup tree it sees
+    /// is the host's, which it may not own (runc's cgroupfs rule).
     static func detect() -> Bool {
-        if geteuid() != 0 { return true }
-        guard inUserNamespace() else { return false }
-        // Root of a user namespace: rootless unless the caller says it is root ($USER as runc reads it).
-        let user = getenv("USER").map { String(cString: $0) } ?? ""
-        return !user.isEmpty && user != "root"
+        geteuid() != 0 || inUserNamespace()
     }
 
     /// The initial user namespace maps every ID onto itself: "0 0 4294967295".
@@ -33,13 +31,15 @@ public enum Rootless {
         return !(fields.count == 3 && fields[0] == "0" && fields[1] == "0" && fields[2] == "4294967295")
     }
 
-    /// The state root when `--root` is not given: `$XDG_RUNTIME_DIR/swrun` for a rootless
-    /// caller that has one (the user's own tmpfs, as runc's `$XDG_RUNTIME_DIR/runc`), else
-    /// /run/swrun.
-    public static func defaultStateRoot(rootless: Bool) -> String {
-        if rootless, let x = getenv("XDG_RUNTIME_DIR"), x.pointee != 0 {
-            return String(cString: x) + "/swrun"
-        }
-        return StateStore.defaultRoot
+    /// The state root when `--root` is not given: `$XDG_RUNTIME_DIR/swrun` (the user's own
+    /// tmpfs, as runc's `$XDG_RUNTIME_DIR/runc`) for a caller that is not the host's root —
+    /// in a user namespace, unless `$USER` says root (a root shell's XDG_RUNTIME_DIR,
+    /// /run/user/0, is not where runtimes keep state) — else /run/swrun.
+    public static func defaultStateRoot() -> String {
+        guard let x = getenv("XDG_RUNTIME_DIR"), x.pointee != 0 else { return StateStore.defaultRoot }
+        if geteuid() != 0 { return String(cString: x) + "/swrun" }
+        guard inUserNamespace() else { return StateStore.defaultRoot }
+        let user = getenv("USER").map { String(cString: $0) }
+        return user == "root" ? StateStore.defaultRoot : String(cString: x) + "/swrun"
     }
 }

@@ -176,7 +176,9 @@ enum InitProcess {
             // Device nodes and mount points get exactly the modes the config asks for.
             umask(0)
             try RootfsSetup(spec: spec, rootfs: ctx.rootfs, bundle: ctx.bundle,
-                            userns: ctx.namespaces.has("user"), noPivot: ctx.noPivot,
+                            // Inside a user namespace already (rootless podman's), device nodes
+                            // cannot be made either: they are bound from the host, as runc does.
+                            userns: ctx.namespaces.has("user") || Rootless.inUserNamespace(), noPivot: ctx.noPivot,
                             cgroupMount: ctx.cgroupMount, ownMountNamespace: ctx.namespaces.has("mount"),
                             beforePivot: { () throws(RuntimeError) in
                                 guard LifecycleHooks.hasAny(spec.hooks) else { return }
