@@ -147,9 +147,24 @@ extension Spec {
     }
 
     func validateMounts() throws(RuntimeError) {
-        for (i, m) in (mounts ?? []).enumerated() where !m.destination.hasPrefix("/") {
-            throw RuntimeError.config("mounts[\(i)].destination",
-                "must be an absolute path, got \"\(m.destination)\"")
+        for (i, m) in (mounts ?? []).enumerated() {
+            if !m.destination.hasPrefix("/") {
+                throw RuntimeError.config("mounts[\(i)].destination",
+                    "must be an absolute path, got \"\(m.destination)\"")
+            }
+            try Spec.refuseIdmappedMount(m, path: "mounts[\(i)]")
+        }
+    }
+
+    /// Idmapped mounts are not built yet (features.md: mountExtensions.idmap.enabled false).
+    /// runtime.md: a property that cannot be applied is an error, not a mount silently made
+    /// without its mapping (files would show the host's owners).
+    static func refuseIdmappedMount(_ m: Mount, path: String) throws(RuntimeError) {
+        let field = m.uidMappings != nil ? "uidMappings" : m.gidMappings != nil ? "gidMappings"
+            : (m.options ?? []).contains { $0 == "idmap" || $0 == "ridmap" } ? "options" : nil
+        if let field {
+            throw RuntimeError.config(path + "." + field,
+                "idmapped mounts are not supported by this swrun yet (see `swrun features`: mountExtensions.idmap)")
         }
     }
 

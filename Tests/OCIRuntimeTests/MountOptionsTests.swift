@@ -84,4 +84,33 @@ final class MountOptionsTests: XCTestCase {
         XCTAssertEqual(o.data, ["size=64k"])
         XCTAssertFalse(MountOptions.parse(["rw"]).copyUp)
     }
+
+    func testRecursiveOptionsAreMountAttributesNotData() {
+        let o = M.parse(["rbind", "rro", "rnosuid", "rnoatime"])
+        XCTAssertEqual(o.data, [])
+        XCTAssertEqual(o.flags, 0)
+        XCTAssertEqual(o.recursiveSet, M.MOUNT_ATTR_RDONLY | M.MOUNT_ATTR_NOSUID | M.MOUNT_ATTR_NOATIME)
+        XCTAssertEqual(o.recursiveClear, M.MOUNT_ATTR__ATIME)
+    }
+
+    func testLaterRecursiveOptionWins() {
+        let o = M.parse(["rro", "rrw", "rnoexec"])
+        XCTAssertEqual(o.recursiveSet, M.MOUNT_ATTR_NOEXEC)
+        XCTAssertEqual(o.recursiveClear, M.MOUNT_ATTR_RDONLY)
+        // One atime mode: the last one; the whole field cleared so the kernel accepts it.
+        let a = M.parse(["rnoatime", "rstrictatime"])
+        XCTAssertEqual(a.recursiveSet, M.MOUNT_ATTR_STRICTATIME)
+        XCTAssertEqual(a.recursiveClear, M.MOUNT_ATTR__ATIME)
+        let b = M.parse(["rstrictatime", "rrelatime"])
+        XCTAssertEqual(b.recursiveSet, M.MOUNT_ATTR_RELATIME)
+        XCTAssertEqual(b.recursiveClear, M.MOUNT_ATTR__ATIME)
+    }
+
+    func testEveryRecursiveNameParses() {
+        for name in M.recursiveNames {
+            let o = M.parse([name])
+            XCTAssertTrue(o.data.isEmpty, name)
+            XCTAssertTrue(o.recursiveSet != 0 || o.recursiveClear != 0, name)
+        }
+    }
 }

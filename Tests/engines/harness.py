@@ -269,3 +269,16 @@ def make_rootfs(dest: Path) -> None:
     """The busybox root filesystem of bundles/make-rootfs.sh at `dest`."""
     subprocess.run(["sh", str(REPO / "bundles" / "make-rootfs.sh"), str(dest)],
                    check=True, timeout=300, capture_output=True)
+
+
+def podman_containers_conf(runtime: str) -> str:
+    """containers.conf naming the runtime under test "swrun", with the cgroupfs manager and the
+    file events logger (no systemd or journald here)."""
+    return f"""\
+[engine]
+runtime = "swrun"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+[engine.runtimes]
+swrun = ["{runtime}"]
+"""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SLEEPER, cgroup_value, check_pause_unpause, container_gone, has_cap_sys_resource, run, serve, wait_for
+from harness import podman_containers_conf
 
 IMAGE = "docker.io/library/swrun-busybox:test"
 PODMAN_DEFAULT_NOFILE = 1048576        # what podman asks for when no --ulimit is given (as root)
@@ -32,14 +33,7 @@ class Podman:
         # podman passes swrun no --root (and its `--runtime-flag root=` would not reach the
         # cleanup process conmon starts), so swrun keeps its state in its default root.
         self.swrun_root = Path("/run/swrun")
-        (dir / "containers.conf").write_text(f"""\
-[engine]
-runtime = "swrun"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-[engine.runtimes]
-swrun = ["{runtime}"]
-""")
+        (dir / "containers.conf").write_text(podman_containers_conf(runtime))
         (dir / "storage.conf").write_text(f"""\
 [storage]
 driver = "vfs"

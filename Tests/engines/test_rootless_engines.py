@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from conftest import IMAGE
+from harness import podman_containers_conf
 from unprivileged import UnprivilegedUser
 
 USER = "swrun-rl-engines"
@@ -24,14 +25,7 @@ def rl(runtime, image_archive):
         u.runtime = u.install(runtime)
         conf = u.home / ".config" / "containers"
         conf.mkdir(parents=True, exist_ok=True)
-        (conf / "containers.conf").write_text(f"""\
-[engine]
-runtime = "swrun"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-[engine.runtimes]
-swrun = ["{u.runtime}"]
-""")
+        (conf / "containers.conf").write_text(podman_containers_conf(u.runtime))
         (conf / "storage.conf").write_text('[storage]\ndriver = "vfs"\n')
         archive = u.home / "busybox.tar"
         shutil.copy(image_archive, archive)

@@ -22,6 +22,8 @@ int sw_pivot_root(const char *new_root, const char *put_old);
 // renameat2(RENAME_EXCHANGE): swaps two existing paths atomically.
 int sw_rename_exchange(const char *a, const char *b);
 int sw_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+// mount_setattr(2) (Linux 5.12): mount attributes set and cleared, recursively with AT_RECURSIVE.
+int sw_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr);
 // The filesystem type (f_type, a *_MAGIC number) of what fd is on: the identity check of
 // procfs files (Glibc's Swift module leaves out sys/vfs.h).
 int sw_fstatfs_type(int fd, int64_t *f_type);

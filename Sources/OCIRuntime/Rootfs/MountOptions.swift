@@ -15,6 +15,43 @@ struct MountOptions: Equatable {
     var recursive = false
     /// runc's `tmpcopyup`: the new tmpfs starts with the contents of the directory it covers.
     var copyUp = false
+    /// The recursive options (`rro`, `rnosuid`, `rnoatime`...): MOUNT_ATTR_* bits set and
+    /// cleared on the mount and every mount below it with mount_setattr(AT_RECURSIVE).
+    var recursiveSet: UInt64 = 0
+    var recursiveClear: UInt64 = 0
+
+    static let MOUNT_ATTR_RDONLY: UInt64 = 0x1, MOUNT_ATTR_NOSUID: UInt64 = 0x2, MOUNT_ATTR_NODEV: UInt64 = 0x4
+    static let MOUNT_ATTR_NOEXEC: UInt64 = 0x8, MOUNT_ATTR__ATIME: UInt64 = 0x70, MOUNT_ATTR_RELATIME: UInt64 = 0
+    static let MOUNT_ATTR_NOATIME: UInt64 = 0x10, MOUNT_ATTR_STRICTATIME: UInt64 = 0x20
+    static let MOUNT_ATTR_NODIRATIME: UInt64 = 0x80, MOUNT_ATTR_NOSYMFOLLOW: UInt64 = 0x0020_0000
+
+    /// A recursive option → (bits to set, bits to clear). The atime modes are one field, not
+    /// bits: the kernel takes one of them only with the whole field cleared.
+    static func recursive(_ opt: String) -> (set: UInt64, clear: UInt64)? {
+        switch opt {
+        case "rro": return (MOUNT_ATTR_RDONLY, 0)
+        case "rrw": return (0, MOUNT_ATTR_RDONLY)
+        case "rnosuid": return (MOUNT_ATTR_NOSUID, 0)
+        case "rsuid": return (0, MOUNT_ATTR_NOSUID)
+        case "rnodev": return (MOUNT_ATTR_NODEV, 0)
+        case "rdev": return (0, MOUNT_ATTR_NODEV)
+        case "rnoexec": return (MOUNT_ATTR_NOEXEC, 0)
+        case "rexec": return (0, MOUNT_ATTR_NOEXEC)
+        case "rnodiratime": return (MOUNT_ATTR_NODIRATIME, 0)
+        case "rdiratime": return (0, MOUNT_ATTR_NODIRATIME)
+        case "rnosymfollow": return (MOUNT_ATTR_NOSYMFOLLOW, 0)
+        case "rsymfollow": return (0, MOUNT_ATTR_NOSYMFOLLOW)
+        case "rnoatime": return (MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME)
+        case "rstrictatime", "rnorelatime": return (MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME)
+        case "rrelatime", "ratime", "rnostrictatime": return (MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME)
+        default: return nil
+        }
+    }
+
+    static let recursiveNames: [String] = [
+        "rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec", "rnodiratime", "rdiratime",
+        "rnosymfollow", "rsymfollow", "rnoatime", "rstrictatime", "rnorelatime", "rrelatime", "ratime", "rnostrictatime",
+    ]
 
     static let MS_RDONLY: UInt = 1, MS_NOSUID: UInt = 2, MS_NODEV: UInt = 4, MS_NOEXEC: UInt = 8
     static let MS_SYNCHRONOUS: UInt = 16, MS_REMOUNT: UInt = 32, MS_MANDLOCK: UInt = 64
@@ -84,7 +121,7 @@ struct MountOptions: Equatable {
         "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "relatime", "remount",
         "ro", "rw", "silent", "strictatime", "suid", "sync", "private", "rprivate",
         "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-    ]
+    ] + recursiveNames
 
     static func parse(_ options: [String]?) -> MountOptions {
         var o = MountOptions()
@@ -97,6 +134,13 @@ struct MountOptions: Equatable {
                 continue
             }
             if let p = propagation(opt) { o.propagation.append(p); continue }
+            if let (set, clear) = recursive(opt) {
+                // A later option wins, as with the plain flags; a new atime mode replaces the old.
+                if clear & MOUNT_ATTR__ATIME != 0 { o.recursiveSet &= ~MOUNT_ATTR__ATIME }
+                o.recursiveSet = (o.recursiveSet & ~(clear & ~MOUNT_ATTR__ATIME)) | set
+                o.recursiveClear = (o.recursiveClear & ~set) | clear
+                continue
+            }
             o.data.append(opt)
         }
         return o

@@ -92,6 +92,14 @@ struct Mounter {
                 }
             }
         }
+        if opts.recursiveSet != 0 || opts.recursiveClear != 0 {
+            try withMounted(m.destination, jsonPath: jsonPath) { (path) throws(RuntimeError) in
+                try Sys.check("mount_setattr", "apply the recursive options of \(m.destination)", jsonPath: jsonPath + ".options",
+                              hint: "the r* options (rro, rnosuid...) need mount_setattr, Linux 5.12 or later") {
+                    sw_mount_setattr(AT_FDCWD, path, 0x8000 /* AT_RECURSIVE */, opts.recursiveSet, opts.recursiveClear)
+                }
+            }
+        }
         if !opts.propagation.isEmpty {
             try withMounted(m.destination, jsonPath: jsonPath) { (path) throws(RuntimeError) in
                 for p in opts.propagation {
