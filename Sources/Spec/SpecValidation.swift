@@ -21,6 +21,7 @@ extension Spec {
         try refuseMountsOverProc()
         try validateHooks()
         try validateIDMappings()
+        try validateIdmappedMountsNeedMappings()
         try validateLinuxDevices()
         try validateLinuxMisc()
         try validateSeccomp()
@@ -152,19 +153,42 @@ extension Spec {
                 throw RuntimeError.config("mounts[\(i)].destination",
                     "must be an absolute path, got \"\(m.destination)\"")
             }
-            try Spec.refuseIdmappedMount(m, path: "mounts[\(i)]")
+            try Spec.validateIdmappedMount(m, path: "mounts[\(i)]")
         }
     }
 
-    /// Idmapped mounts are not built yet (features.md: mountExtensions.idmap.enabled false).
-    /// runtime.md: a property that cannot be applied is an error, not a mount silently made
-    /// without its mapping (files would show the host's owners).
-    static func refuseIdmappedMount(_ m: Mount, path: String) throws(RuntimeError) {
-        let field = m.uidMappings != nil ? "uidMappings" : m.gidMappings != nil ? "gidMappings"
-            : (m.options ?? []).contains { $0 == "idmap" || $0 == "ridmap" } ? "options" : nil
-        if let field {
-            throw RuntimeError.config(path + "." + field,
-                "idmapped mounts are not supported by this swrun yet (see `swrun features`: mountExtensions.idmap)")
+    /// Idmapped mounts (config.md): bind mounts only here; uidMappings and gidMappings come
+    /// together; `idmap`/`ridmap` without them take the container's own user namespace
+    /// mappings, so one is needed then.
+    static func validateIdmappedMount(_ m: Mount, path: String) throws(RuntimeError) {
+        let opts = m.options ?? []
+        let asked = opts.contains("idmap") || opts.contains("ridmap")
+        guard asked || m.uidMappings != nil || m.gidMappings != nil else { return }
+        if (m.uidMappings == nil) != (m.gidMappings == nil) {
+            throw RuntimeError.config(path + (m.uidMappings == nil ? ".uidMappings" : ".gidMappings"),
+                "required with \(m.uidMappings == nil ? "gidMappings" : "uidMappings") (an idmapped mount maps both)")
+        }
+        let bind = m.type == "bind" || opts.contains("bind") || opts.contains("rbind")
+        if !bind {
+            throw RuntimeError.config(path + ".options", "idmapped mounts are supported for bind mounts only here")
+        }
+        for (key, maps) in [("uidMappings", m.uidMappings), ("gidMappings", m.gidMappings)] {
+            guard let maps else { continue }
+            if maps.isEmpty { throw RuntimeError.config(path + "." + key, "must not be empty") }
+            for (i, e) in maps.enumerated() where e.size == 0 {
+                throw RuntimeError.config(path + ".\(key)[\(i)].size", "must be greater than zero")
+            }
+        }
+    }
+
+    func validateIdmappedMountsNeedMappings() throws(RuntimeError) {
+        for (i, m) in (mounts ?? []).enumerated() where m.uidMappings == nil {
+            let opts = m.options ?? []
+            guard opts.contains("idmap") || opts.contains("ridmap") else { continue }
+            if linux?.uidMappings?.isEmpty ?? true || linux?.gidMappings?.isEmpty ?? true {
+                throw RuntimeError.config("mounts[\(i)].options",
+                    "idmap without uidMappings/gidMappings takes the container's user namespace mappings, and it has none")
+            }
         }
     }
 

@@ -87,19 +87,3 @@ def test_features_lists_the_recursive_options(h):
     for want in ("rro", "rrw", "rnosuid", "rnodev", "rnoexec", "rnoatime", "rstrictatime", "rnosymfollow"):
         assert want in opts, want
 
-
-@pytest.mark.parametrize("field", ["uidMappings", "gidMappings", "idmap", "ridmap"])
-def test_idmapped_mounts_are_refused_not_mounted_without_their_mapping(h, volume, field):
-    # Not built yet: runtime.md makes a property that cannot be applied an error.
-    c = bind(h, volume, [], ["true"])
-    m = c["mounts"][-1]
-    if field in ("idmap", "ridmap"):
-        m["options"].append(field)
-    else:
-        m[field] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-    ctid = h.new_id()
-    r = h.run(c, ctid=ctid)
-    assert r.rc == 1, r
-    want = f"mounts[{len(c['mounts']) - 1}]." + ("options" if field in ("idmap", "ridmap") else field)
-    assert want in r.err and "idmapped" in r.err, r.err
-    assert h.state(ctid).rc != 0

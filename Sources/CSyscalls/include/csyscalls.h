@@ -22,8 +22,13 @@ int sw_pivot_root(const char *new_root, const char *put_old);
 // renameat2(RENAME_EXCHANGE): swaps two existing paths atomically.
 int sw_rename_exchange(const char *a, const char *b);
 int sw_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+// open_tree(2) and move_mount(2) (Linux 5.2): a bind source cloned as a detached mount by a
+// process that can reach it, attached later where the container's init cannot reach it.
+int sw_open_tree(int dirfd, const char *path, unsigned int flags);
+int sw_move_mount(int from_dirfd, const char *from_path, int to_dirfd, const char *to_path, unsigned int flags);
 // mount_setattr(2) (Linux 5.12): mount attributes set and cleared, recursively with AT_RECURSIVE.
-int sw_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr);
+int sw_mount_setattr(int dirfd, const char *path, unsigned int flags, uint64_t attr_set, uint64_t attr_clr,
+                     uint64_t userns_fd);
 // The filesystem type (f_type, a *_MAGIC number) of what fd is on: the identity check of
 // procfs files (Glibc's Swift module leaves out sys/vfs.h).
 int sw_fstatfs_type(int fd, int64_t *f_type);

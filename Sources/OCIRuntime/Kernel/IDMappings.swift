@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSyscalls
 import Hooks
 import Spec
 
@@ -17,10 +18,13 @@ enum IDMappings {
     }
 
     static func write(pid: Int32, spec: Spec) throws(RuntimeError) {
-        func text(_ maps: [LinuxIDMapping]?) -> String {
-            (maps ?? []).map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        try write(pid: pid, uidMaps: spec.linux?.uidMappings ?? [], gidMaps: spec.linux?.gidMappings ?? [])
+    }
+
+    static func write(pid: Int32, uidMaps: [LinuxIDMapping], gidMaps: [LinuxIDMapping]) throws(RuntimeError) {
+        func text(_ maps: [LinuxIDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
         }
-        let uidMaps = spec.linux?.uidMappings ?? [], gidMaps = spec.linux?.gidMappings ?? []
         let uid = text(uidMaps), gid = text(gidMaps)
         if uid.isEmpty && gid.isEmpty { return }
         let proc = try Procfs.open(jsonPath: "linux.uidMappings")
@@ -56,5 +60,42 @@ enum IDMappings {
         }
         let args = maps.flatMap { ["\($0.containerID)", "\($0.hostID)", "\($0.size)"] }
         try HookRunner.runProgram(path, argv: [name, "\(pid)"] + args, env: [], timeoutSeconds: 10, jsonPath: jsonPath)
+    }
+
+    /// A user namespace with these mappings, held by an fd (what MOUNT_ATTR_IDMAP takes): a
+    /// child unshares it and waits while its maps are written and its namespace opened.
+    static func namespaceFd(uidMaps: [LinuxIDMapping], gidMaps: [LinuxIDMapping], jsonPath: String) throws(RuntimeError) -> Int32 {
+        var sv: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &sv) == 0 else {
+            let e = errno
+            throw RuntimeError.sys("socketpair", "make a user namespace for an idmapped mount", errno: e, jsonPath: jsonPath)
+        }
+        let pid = sw_fork()
+        if pid == 0 {
+            Glibc.close(sv[0])
+            // One byte when the namespace exists, then wait for the parent to hang up.
+            var b: UInt8 = sw_unshare(0x1000_0000) == 0 ? 1 : 0
+            _ = Glibc.write(sv[1], &b, 1)
+            _ = Glibc.read(sv[1], &b, 1)
+            _exit(0)
+        }
+        let forkErrno = errno
+        Glibc.close(sv[1])
+        defer {
+            Glibc.close(sv[0])
+            var st: Int32 = 0
+            if pid > 0 { _ = waitpid(pid, &st, 0) }
+        }
+        guard pid > 0 else {
+            throw RuntimeError.sys("fork", "make a user namespace for an idmapped mount", errno: forkErrno, jsonPath: jsonPath)
+        }
+        var b: UInt8 = 0
+        guard Glibc.read(sv[0], &b, 1) == 1, b == 1 else {
+            throw RuntimeError("cannot make a user namespace for an idmapped mount", jsonPath: jsonPath)
+        }
+        try write(pid: pid, uidMaps: uidMaps, gidMaps: gidMaps)
+        return try Sys.check("open", "open the idmapped mount's user namespace", jsonPath: jsonPath) {
+            open("/proc/\(pid)/ns/user", O_RDONLY | O_CLOEXEC)
+        }
     }
 }

@@ -102,6 +102,8 @@ public enum ContainerCreate {
                 fifoFd: fifoFd, channel: childEnd, preserveFds: listenFds + o.preserveFds, noPivot: o.noPivot,
                 noNewKeyring: o.noNewKeyring, lockFd: lockFd, consoleSocket: console)
             if selfJoins { ctx.selfJoin = { placed in cgroup.selfJoinFiles(skipping: placed ? v2Dir : nil) } }
+            ctx.bindSources = try BindSources.open(spec, bundle: bundle, userns: plan.has("user") && plan.has("mount"))
+            defer { ctx.bindSources.close() }
 
             // Orphaned init stages are reparented to us, so a failed init can be reaped here.
             _ = sw_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

@@ -30,7 +30,7 @@ public enum Features {
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("netDevices", .object([("enabled", .bool(true))])),
-                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(false))]))])),
+                ("mountExtensions", .object([("idmap", .object([("enabled", .bool(true))]))])),
             ])),
             ("annotations", .object([("org.opencontainers.runtime-spec.features.runtime", .string("swrun")),
                                      ("io.github.swrun.version", .string(version))])),

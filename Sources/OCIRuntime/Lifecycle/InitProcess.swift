@@ -25,6 +25,8 @@ struct InitContext {
     var lockFd: Int32
     /// Connected --console-socket when process.terminal is true.
     var consoleSocket: Int32?
+    /// Bind sources cloned on the host side for a container with a user namespace.
+    var bindSources = BindSources()
     /// The init's own cgroup join (CgroupSelfJoin), given whether clone3 already placed it in
     /// the v2 cgroup; nil: `create` joins it and then sends `proceed`.
     var selfJoin: ((_ placedInV2: Bool) -> [String]?)? = nil
@@ -180,6 +182,7 @@ enum InitProcess {
                             // cannot be made either: they are bound from the host, as runc does.
                             userns: ctx.namespaces.has("user") || Rootless.inUserNamespace(), noPivot: ctx.noPivot,
                             cgroupMount: ctx.cgroupMount, ownMountNamespace: ctx.namespaces.has("mount"),
+                            bindSources: ctx.bindSources,
                             beforePivot: { () throws(RuntimeError) in
                                 guard LifecycleHooks.hasAny(spec.hooks) else { return }
                                 try ch.send(.runHooks)

@@ -121,7 +121,7 @@ struct MountOptions: Equatable {
         "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "relatime", "remount",
         "ro", "rw", "silent", "strictatime", "suid", "sync", "private", "rprivate",
         "shared", "rshared", "slave", "rslave", "unbindable", "runbindable",
-    ] + recursiveNames
+    ] + recursiveNames + ["idmap", "ridmap"]
 
     static func parse(_ options: [String]?) -> MountOptions {
         var o = MountOptions()
@@ -129,6 +129,8 @@ struct MountOptions: Equatable {
             if opt == "bind" { o.bind = true; continue }
             if opt == "rbind" { o.bind = true; o.recursive = true; continue }
             if opt == "tmpcopyup" { o.copyUp = true; continue }
+            // Applied on the host side (BindSources.idmap), never passed to mount(2).
+            if opt == "idmap" || opt == "ridmap" { continue }
             if let (set, flag) = flag(opt) {
                 if set { o.flags |= flag; o.clearFlags &= ~flag } else { o.flags &= ~flag; o.clearFlags |= flag }
                 continue

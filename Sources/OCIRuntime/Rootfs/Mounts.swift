@@ -10,14 +10,22 @@ struct Mounter {
     let bundle: String
     let userns: Bool
     let cgroupMount: CgroupMountPlan
+    /// Bind sources `create` cloned on the host side (user namespaces).
+    var sources = BindSources()
 
     func mountAll(_ mounts: [Mount]) throws(RuntimeError) {
         for (i, m) in mounts.enumerated() {
-            try mountOne(m, jsonPath: "mounts[\(i)]")
+            try mountOne(m, jsonPath: "mounts[\(i)]", sourceFd: sources.fd(i))
         }
     }
 
-    func mountOne(_ m: Mount, jsonPath: String) throws(RuntimeError) {
+    /// A bind's source as the host names it: relative ones are under the bundle.
+    static func bindSource(_ m: Mount, bundle: String) -> String {
+        let source = m.source ?? ""
+        return source.hasPrefix("/") ? source : Sys.clean(bundle + "/" + source)
+    }
+
+    func mountOne(_ m: Mount, jsonPath: String, sourceFd: Int32? = nil) throws(RuntimeError) {
         let opts = MountOptions.parse(m.options)
         let type = m.type ?? (opts.bind ? "bind" : "")
         let isBind = opts.bind || type == "bind"
@@ -25,12 +33,11 @@ struct Mounter {
             try cgroupMount.mount(at: m.destination, type: type, options: opts, root: root, jsonPath: jsonPath)
             return
         }
-        var source = m.source ?? ""
-        if isBind && !source.hasPrefix("/") { source = Sys.clean(bundle + "/" + source) }
+        let source = isBind ? Mounter.bindSource(m, bundle: bundle) : (m.source ?? "")
         var sourceIsDir = true
         if isBind {
             var st = stat()
-            if stat(source, &st) != 0 {
+            if (sourceFd.map { fstat($0, &st) } ?? stat(source, &st)) != 0 {
                 let e = errno
                 throw RuntimeError.sys("stat", "bind mount source \(source)", errno: e, jsonPath: jsonPath + ".source")
             }
@@ -43,8 +50,12 @@ struct Mounter {
         let dest = InRoot.procPath(target)
         let what = "mount \(type.isEmpty ? "bind" : type) on \(m.destination)"
         if isBind {
-            let f = MountOptions.MS_BIND | (opts.recursive ? MountOptions.MS_REC : 0)
-            try Sys.check("mount", what, jsonPath: jsonPath) { mount(source, dest, "", f, nil) }
+            if let sourceFd {
+                try BindSources.attach(sourceFd, onto: target, what: what, jsonPath: jsonPath)
+            } else {
+                let f = MountOptions.MS_BIND | (opts.recursive ? MountOptions.MS_REC : 0)
+                try Sys.check("mount", what, jsonPath: jsonPath) { mount(source, dest, "", f, nil) }
+            }
             // Bind mounts ignore every other flag on the first call: apply them by remount.
             let extra = opts.flags & ~(MountOptions.MS_REC | MountOptions.MS_BIND)
             if extra != 0 {
@@ -96,7 +107,7 @@ struct Mounter {
             try withMounted(m.destination, jsonPath: jsonPath) { (path) throws(RuntimeError) in
                 try Sys.check("mount_setattr", "apply the recursive options of \(m.destination)", jsonPath: jsonPath + ".options",
                               hint: "the r* options (rro, rnosuid...) need mount_setattr, Linux 5.12 or later") {
-                    sw_mount_setattr(AT_FDCWD, path, 0x8000 /* AT_RECURSIVE */, opts.recursiveSet, opts.recursiveClear)
+                    sw_mount_setattr(AT_FDCWD, path, 0x8000 /* AT_RECURSIVE */, opts.recursiveSet, opts.recursiveClear, 0)
                 }
             }
         }

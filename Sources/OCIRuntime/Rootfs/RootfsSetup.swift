@@ -24,6 +24,8 @@ struct RootfsSetup {
     /// suite) the container's mounts are made in the caller's namespace; the host's
     /// propagation is left alone and `delete` unmounts them (HostMounts).
     var ownMountNamespace = true
+    /// Bind sources cloned by `create` (user namespaces: BindSources).
+    var bindSources = BindSources()
     /// Runs after the mounts and devices, before pivot_root: the hooks' moment.
     var beforePivot: () throws(RuntimeError) -> Void = {}
 
@@ -58,7 +60,7 @@ struct RootfsSetup {
         let root = try InRoot(path: rootfs)
         defer { root.close() }
         let mounts = spec.mounts ?? []
-        try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount).mountAll(mounts)
+        try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount, sources: bindSources).mountAll(mounts)
         let devMounted = mounts.contains { Sys.clean($0.destination) == "/dev" && !MountOptions.parse($0.options).bind && $0.type != "bind" }
         let devpts = mounts.contains { Sys.clean($0.destination) == "/dev/pts" }
         try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
