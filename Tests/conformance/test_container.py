@@ -1,5 +1,6 @@
 """What the container gets (config.md / config-linux.md), seen by a probe inside."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import CAP_NUMBERS, cap_mask, parse_status
+from conftest import CAP_NUMBERS, DEFAULT_CAPS, cap_mask, parse_status
 
 
 def ok(r):
@@ -227,6 +228,60 @@ def test_capability_is_enforced(h):
 
 
 # -- namespaces ----------------------------------------------------------------
+
+def warning_lines(stderr, fmt):
+    """The warnings among the runtime's stderr lines, as (level, msg) pairs."""
+    out = []
+    for line in stderr.splitlines():
+        if fmt == "json":
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(d, dict) and d.get("level") == "warning":
+                out.append(d.get("msg", ""))
+        elif "level=warning" in line:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_unknown_capability_is_warned_on_stderr_without_log(h, fmt):
+    # config.md: the runtime MUST warn about a capability it cannot map; runc 1.1.5 logs
+    # through logrus, which writes to stderr when there is no --log, in --log-format.
+    cfg = h.config(["sh", "-c", "grep ^CapBnd /proc/self/status"])
+    cfg["process"]["capabilities"]["bounding"].append("CAP_TEST")
+    r = h.rt("--log-format", fmt, "run", "--bundle", h.bundle(cfg), h.new_id())
+    assert r.rc == 0, r
+    # The container still ran, with the known capabilities only.
+    assert parse_status(r.out)["CapBnd"] == cap_mask(DEFAULT_CAPS)
+    warned = [w for w in warning_lines(r.err, fmt) if "CAP_TEST" in w]
+    assert len(warned) == 1, r
+
+
+def test_unknown_capability_warning_goes_to_the_log_file_only(h):
+    cfg = h.config(["true"])
+    cfg["process"]["capabilities"]["bounding"].append("CAP_TEST")
+    log = h.workdir / "runtime.log"
+    r = h.rt("--log", log, "--log-format", "json", "run", "--bundle", h.bundle(cfg), h.new_id())
+    assert r.rc == 0, r
+    assert "CAP_TEST" not in r.err, r
+    entries = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+    assert any(e["level"] == "warning" and "CAP_TEST" in e["msg"] for e in entries), entries
+
+
+def test_unknown_capability_in_exec_is_warned_on_stderr(h):
+    ctid, r = h.create(h.config(["sleep", "100"]))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    proc = h.config(["true"])["process"]
+    proc["capabilities"]["bounding"].append("CAP_TEST")
+    f = h.workdir / "process.json"
+    f.write_text(json.dumps(proc))
+    r = h.rt("exec", "--process", f, ctid)
+    assert r.rc == 0, r
+    assert any("CAP_TEST" in w for w in warning_lines(r.err, "text")), r
+
 
 def test_pid_namespace(h):
     # trailing ':' keeps sh from exec'ing ps, so sh stays PID 1
