@@ -52,6 +52,16 @@ def test_exec_process_file(h):
     assert r.out.strip() == "from-file 42"
 
 
+def test_exec_without_terminal_leads_a_new_session(h):
+    # runc's exec always calls setsid: the process leads its own session and process group,
+    # both visible in the container's PID namespace (an inherited group from outside shows 0).
+    ctid = running(h)
+    r = h.rt("exec", ctid, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat")
+    assert r.rc == 0, r
+    pid, ids = r.out.splitlines()
+    assert ids.split() == [pid, pid], r.out
+
+
 def test_exec_missing_binary_fails(h):
     ctid = running(h)
     r = h.rt("exec", ctid, "/no/such/binary")
