@@ -626,6 +626,24 @@ def test_tmpfs_without_mode_keeps_directory_mode(h):
     assert ok(h.sh("stat -c %a /root", cfg)).strip() == "700"
 
 
+def test_tmpfs_without_mode_keeps_directory_mode_when_read_only_or_special(h):
+    # A read-only tmpfs cannot be chmod-ed after its mount: it too gets the covered mode
+    # (runc mounts tmpfs writable, chmods, then remounts read-only); setgid bits included.
+    rootfs = h.rootfs_copy()
+    (rootfs / "d1").mkdir(mode=0o750)
+    (rootfs / "d1").chmod(0o750)
+    (rootfs / "d2").mkdir()
+    (rootfs / "d2").chmod(0o2711)
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"] += [{"destination": "/root", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},
+                      {"destination": "/d1", "type": "tmpfs", "source": "tmpfs",
+                       "options": ["ro", "nosuid", "size=1m"]},
+                      {"destination": "/d2", "type": "tmpfs", "source": "tmpfs", "options": ["nodev"]}]
+    out = ok(h.sh("stat -c %a /root /d1 /d2; touch /root/x 2>/dev/null && echo writable || echo ro", cfg))
+    assert out.split() == ["700", "750", "2711", "ro"], out
+
+
 def test_tmpfs_on_a_created_destination_is_world_writable(h):
     # runc keeps a covered directory's mode only for one that was there: a destination it
     # creates gets tmpfs's own 1777 (docker --tmpfs /x --user 1000 writes there).

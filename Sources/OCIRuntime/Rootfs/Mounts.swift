@@ -55,17 +55,15 @@ struct Mounter {
         } else {
             // runc gives a tmpfs without mode= the mode of a directory it covers; one created
             // just now keeps tmpfs's own 1777 (docker's --tmpfs for a non-root user needs it).
+            // Given to the mount as its mode= rather than by a chmod afterwards, which a
+            // read-only tmpfs refuses (it stayed 1777).
             var covered = stat()
             let keepMode = type == "tmpfs" && existed >= 0 && !opts.data.contains { $0.hasPrefix("mode=") }
                 && fstat(target, &covered) == 0
-            defer {
-                if keepMode {
-                    try? withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
-                        _ = chmod(p, covered.st_mode & 0o7777)
-                    }
-                }
+            var data = opts.dataString
+            if keepMode {
+                data += (data.isEmpty ? "" : ",") + "mode=0" + String(covered.st_mode & 0o7777, radix: 8)
             }
-            let data = opts.dataString
             let rc = data.isEmpty ? mount(source, dest, type, opts.flags, nil)
                                   : data.withCString { mount(source, dest, type, opts.flags, $0) }
             if rc != 0 {
