@@ -687,6 +687,69 @@ def test_mount_destination_symlink_does_not_escape(h, style):
         assert (rootfs / str(host_target).lstrip("/")).is_dir()
 
 
+def test_mount_through_dangling_in_root_symlinks_creates_the_target(h):
+    # Images ship /etc/resolv.conf -> ../run/resolv.conf with nothing at the target: runc
+    # follows the link inside the rootfs and creates what it names (file or directory).
+    rootfs = h.rootfs_copy()
+    os.symlink("../run/resolv.conf", rootfs / "etc" / "resolv.conf")
+    os.symlink("/srv/data", rootfs / "data")
+    os.symlink("deeper", rootfs / "srv-link")          # a chain: srv-link -> deeper -> /srv/x
+    os.symlink("/srv/x", rootfs / "deeper")
+    resolv = h.workdir / "resolv.conf"
+    resolv.write_text("nameserver 192.0.2.53\n")
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"] += [{"destination": "/etc/resolv.conf", "type": "bind", "source": str(resolv),
+                       "options": ["rbind", "ro"]},
+                      {"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/srv-link/sub", "type": "tmpfs", "source": "tmpfs"}]
+    out = ok(h.sh("cat /etc/resolv.conf; cut -d' ' -f5 /proc/self/mountinfo", cfg))
+    lines = out.splitlines()
+    assert lines[0] == "nameserver 192.0.2.53"
+    assert {"/run/resolv.conf", "/srv/data", "/srv/x/sub"} <= set(lines[1:]), out
+    assert (rootfs / "run" / "resolv.conf").is_file()
+    assert (rootfs / "srv" / "data").is_dir() and (rootfs / "srv" / "x" / "sub").is_dir()
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+@pytest.mark.parametrize("style", ["absolute", "relative"])
+def test_mount_through_dangling_symlink_never_creates_outside_the_rootfs(h, style, kind):
+    # The link names a path that does not exist on the host either: whatever is created for
+    # the mount must be created inside the rootfs, never beside the host's directory.
+    host_base = h.tmpdir("host-base")
+    rootfs = h.rootfs_copy()
+    target = str(host_base / "made")
+    link = rootfs / "etc" / "dangling"
+    os.symlink(target if style == "absolute" else "../../../../../../../../.." + target, link)
+    src = h.workdir / "src-file"
+    src.write_text("inside\n")
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    if kind == "file":
+        cfg["mounts"].append({"destination": "/etc/dangling", "type": "bind", "source": str(src),
+                              "options": ["rbind", "ro"]})
+    else:
+        cfg["mounts"].append({"destination": "/etc/dangling", "type": "tmpfs", "source": "tmpfs"})
+    r = h.sh("cut -d' ' -f5 /proc/self/mountinfo", cfg)
+    assert list(host_base.iterdir()) == [], "created outside the rootfs"
+    assert r.rc == 0, r
+    assert target in r.out.splitlines(), r.out
+    inside = rootfs / target.lstrip("/")
+    assert inside.is_file() if kind == "file" else inside.is_dir()
+
+
+def test_mount_through_a_symlink_loop_fails(h):
+    rootfs = h.rootfs_copy()
+    os.symlink("/loop-b", rootfs / "loop-a")
+    os.symlink("/loop-a", rootfs / "loop-b")
+    cfg = h.config(["true"])
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"].append({"destination": "/loop-a", "type": "tmpfs", "source": "tmpfs"})
+    ctid, r = h.create(cfg, timeout=10)
+    assert r.rc != 0, r
+    assert "symbolic links" in r.err.lower() or "too many" in r.err.lower(), r.err
+
+
 def test_mount_propagation_rslave_and_rprivate(h):
     """A host mount made after start shows up in an rslave bind, not rprivate."""
     src = h.tmpdir("prop-src")
