@@ -750,6 +750,25 @@ def test_mount_through_a_symlink_loop_fails(h):
     assert "symbolic links" in r.err.lower() or "too many" in r.err.lower(), r.err
 
 
+def test_mounts_after_a_mount_on_root_go_on_top_of_it(h):
+    # A mount onto "/" itself covers root.path: /proc, /sys and the rest that follow it in
+    # the config belong on the new "/", not on the hidden directory underneath.
+    under = h.rootfs_copy()
+    top = h.rootfs_copy()
+    (top / "marker").write_text("top\n")
+    cfg = h.config(["sh", "-c", "cat /marker; cut -d' ' -f5,9 /proc/self/mountinfo; ls -d /made"])
+    cfg["root"]["path"] = str(under)
+    cfg["root"]["readonly"] = False
+    cfg["mounts"] = ([{"destination": "/", "type": "bind", "source": str(top), "options": ["rbind", "rw"]}]
+                     + cfg["mounts"]
+                     + [{"destination": "/made", "type": "tmpfs", "source": "tmpfs"}])
+    out = ok(h.run(cfg)).splitlines()
+    assert out[0] == "top"
+    assert {"/proc proc", "/sys sysfs", "/dev tmpfs", "/made tmpfs"} <= set(out[1:-1]), out
+    assert out[-1] == "/made"
+    assert (top / "made").is_dir() and not (under / "made").exists()
+
+
 def test_mount_propagation_rslave_and_rprivate(h):
     """A host mount made after start shows up in an rslave bind, not rprivate."""
     src = h.tmpdir("prop-src")

@@ -11,10 +11,26 @@ struct Mounter {
     let userns: Bool
     let cgroupMount: CgroupMountPlan
 
-    func mountAll(_ mounts: [Mount]) throws(RuntimeError) {
+    /// Mounts them all; returns the root the later steps resolve in, which is a new one when
+    /// a mount went onto "/" itself: the old root's fd names the directory under that mount,
+    /// and what follows (/proc, /sys, devices) belongs on top of it, as with runc.
+    static func mountAll(_ mounts: [Mount], rootfs: String, bundle: String, userns: Bool,
+                         cgroupMount: CgroupMountPlan) throws(RuntimeError) -> InRoot {
+        var root = try InRoot(path: rootfs)
         for (i, m) in mounts.enumerated() {
-            try mountOne(m, jsonPath: "mounts[\(i)]")
+            do throws(RuntimeError) {
+                try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount)
+                    .mountOne(m, jsonPath: "mounts[\(i)]")
+                if Sys.clean(m.destination) == "/" {
+                    root.close()
+                    root = try InRoot(path: rootfs)
+                }
+            } catch {
+                root.close()
+                throw error
+            }
         }
+        return root
     }
 
     func mountOne(_ m: Mount, jsonPath: String) throws(RuntimeError) {

@@ -55,10 +55,9 @@ struct RootfsSetup {
             }
         }
 
-        let root = try InRoot(path: rootfs)
-        defer { root.close() }
         let mounts = spec.mounts ?? []
-        try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount).mountAll(mounts)
+        let root = try Mounter.mountAll(mounts, rootfs: rootfs, bundle: bundle, userns: userns, cgroupMount: cgroupMount)
+        defer { root.close() }
         let devMounted = mounts.contains { Sys.clean($0.destination) == "/dev" && !MountOptions.parse($0.options).bind && $0.type != "bind" }
         let devpts = mounts.contains { Sys.clean($0.destination) == "/dev/pts" }
         try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
