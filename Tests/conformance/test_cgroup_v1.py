@@ -175,17 +175,25 @@ def test_hugetlb_goes_to_the_v2_tree_on_hybrid(h):
     assert read(cgroup_dir(pid, "") / f"hugetlb.{size}.max") == str(8 << 21)
 
 
-@pytest.mark.swrun_only
-def test_absent_controller_warns_and_runs(h):
-    """rdma and net_cls are not mounted here: the container runs, the warning names the field."""
-    mounted = mounts_by_controller()
-    if "net_cls" in mounted:
-        pytest.skip("host has net_cls")
+@pytest.mark.parametrize("resources,field,controller", [
+    ({"network": {"classID": 1048577}}, "linux.resources.network.classID", "net_cls"),
+    ({"network": {"priorities": [{"name": "lo", "priority": 1}]}}, "linux.resources.network.priorities[0]", "net_prio"),
+    ({"rdma": {"mlx5_1": {"hcaHandles": 3}}}, "linux.resources.rdma", "rdma"),
+], ids=["net_cls", "net_prio", "rdma"])
+def test_absent_controller_fails_create(h, resources, field, controller):
+    """A setting whose controller the host lacks cannot be applied: create fails (runc:
+    "cannot set net_cls limit"), naming the field, and nothing is left."""
+    if controller in mounts_by_controller():
+        pytest.skip(f"host has {controller}")
     cfg = h.config(["true"])
-    cfg["linux"]["resources"] = {"network": {"classID": 1048577}}
-    r = h.run(cfg)
-    assert r.rc == 0, r
-    assert "linux.resources.network.classID" in r.err and "net_cls" in r.err, r.err
+    cfg["linux"]["resources"] = resources
+    ctid = h.new_id()
+    r = h.run(cfg, ctid=ctid)
+    assert r.rc == 1, r
+    assert h.state(ctid).rc == 1
+    assert controller in r.err, r.err
+    if IS_SWRUN:
+        assert field in r.err, r.err
 
 
 def test_no_resources_still_runs(h):

@@ -80,8 +80,9 @@ struct CgroupFS: CgroupManager {
 
     /// Writes the limits: on v1 each file into the hierarchy of its controller; what no v1
     /// hierarchy offers goes to the v2 tree when it has the controller (hugetlb on these
-    /// hybrid hosts), else it is skipped with a warning, so a config never fails only because
-    /// the host lacks a controller it does not use.
+    /// hybrid hosts), else it is an error naming the fields and the controller, as runc's
+    /// "cannot set net_cls limit" (runtime.md: a property that cannot be applied MUST fail
+    /// create). A config that does not use a controller never needs it.
     func apply(_ r: LinuxResources) throws(RuntimeError) {
         let v2 = zip(hierarchies, paths).first { $0.0.isV2 }
         let v1 = zip(hierarchies, paths).filter { !$0.0.isV2 }
@@ -104,9 +105,11 @@ struct CgroupFS: CgroupManager {
             let v2Available = unplaced.isEmpty ? [] : v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
             let toV2 = unplaced.filter { v2Available.contains($0) }
             v2Plan.writes = full.writes.filter { toV2.contains($0.controller) }
-            for c in unplaced.subtracting(toV2).sorted() {
+            if let c = unplaced.subtracting(toV2).sorted().first {
                 let fields = Set(plan.writes.filter { $0.controller == c }.map(\.jsonPath)).sorted()
-                Log.warn("\(fields.joined(separator: ", ")) not applied: this host has no \(c) cgroup controller")
+                throw RuntimeError("\(fields.joined(separator: ", ")) cannot be applied: this host has no \(c) cgroup controller",
+                                   jsonPath: fields.first ?? "linux.resources",
+                                   hint: "mount the \(c) controller, or leave the setting out")
             }
         }
         if let (h, dir) = v2, !v2Plan.writes.isEmpty || v1.isEmpty {
