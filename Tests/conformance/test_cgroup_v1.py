@@ -3,11 +3,12 @@ controller files of the container's cgroup, and the kernel enforces them.  Pure 
 covered by the VM tier (Tests/vm)."""
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
 
-from conftest import IS_SWRUN
+from conftest import IS_SWRUN, cgroup_mounts
 
 V1 = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists()
 pytestmark = pytest.mark.skipif(not V1, reason="needs cgroup v1 controllers (hybrid host)")
@@ -219,3 +220,28 @@ def test_bad_resources_fail_cleanly(h, resources, path):
     assert h.state(ctid).rc == 1
     if IS_SWRUN:
         assert path in r.err, r.err
+
+
+def test_existing_cpuset_parent_with_empty_cpus_is_filled_in(h):
+    """A parent cgroup made beforehand without cgroup.clone_children has empty cpuset.cpus and
+    cpuset.mems: the container's cpuset would refuse every task (ENOSPC). runc fills the
+    parent in from its own parent; so must the runtime."""
+    cpuset = Path(mounts_by_controller()["cpuset"])
+    name = f"swrun-cpuset-parent-{secrets.token_hex(3)}"
+    parent = cpuset / name
+    parent.mkdir()
+    try:
+        if read(parent / "cpuset.cpus") or read(parent / "cpuset.mems"):
+            pytest.skip("this host's cpuset root clones cpus/mems into new children")
+        cfg = h.config(["sh", "-c", "grep cpuset /proc/self/cgroup"])
+        cfg["linux"]["cgroupsPath"] = f"/{name}/{h.new_id()}"
+        out = ok(h.run(cfg))
+        assert f":/{name}/" in out, out
+        assert read(parent / "cpuset.cpus") == read(cpuset / "cpuset.cpus")
+        assert read(parent / "cpuset.mems") == read(cpuset / "cpuset.mems")
+    finally:
+        # The runtime removes the container's own cgroup; the parent is this test's.
+        for mount in cgroup_mounts():
+            d = Path(mount) / name
+            if d.is_dir():
+                d.rmdir()

@@ -43,38 +43,47 @@ struct CgroupFS: CgroupManager {
     }
 
     func createForClone() throws(RuntimeError) {
-        if let d = v2Directory { try makeDirectory(d, cpuset: false) }
+        if let d = v2Directory { try makeDirectory(d) }
     }
 
     func create() throws(RuntimeError) {
         for (h, path) in zip(hierarchies, paths) {
-            try makeDirectory(path, cpuset: h.controllers.contains("cpuset"))
+            try makeDirectory(path)
+            if h.controllers.contains("cpuset") { try fillCpuset(path, root: h.mountPoint) }
         }
     }
 
-    /// mkdir -p; v1 cpuset directories start with empty cpus/mems and refuse tasks until they
-    /// are copied from the parent.
-    private func makeDirectory(_ path: String, cpuset: Bool) throws(RuntimeError) {
-        let parent = Sys.dirname(of: path)
+    /// mkdir -p.
+    private func makeDirectory(_ path: String) throws(RuntimeError) {
         // mkdir first: the parent almost always exists, so this is one syscall, not three.
         if mkdir(path, 0o755) != 0 {
             let e = errno
             if e == EEXIST { return }
+            let parent = Sys.dirname(of: path)
             guard e == ENOENT, path != parent else { throw RuntimeError.sys("mkdir", "create cgroup \(path)", errno: e) }
-            try makeDirectory(parent, cpuset: cpuset)
+            try makeDirectory(parent)
             if mkdir(path, 0o755) != 0 {
                 let e = errno
                 if e != EEXIST { throw RuntimeError.sys("mkdir", "create cgroup \(path)", errno: e) }
             }
         }
-        if cpuset {
-            for file in ["cpuset.cpus", "cpuset.mems"] {
-                let mine = (try? Sys.readString(path + "/" + file)) ?? ""
-                if mine.trimmingCharacters(in: " \n") == "" {
-                    let theirs = (try? Sys.readString(parent + "/" + file)) ?? ""
-                    try Sys.writeFile(path + "/" + file, theirs.trimmingCharacters(in: " \n"), flags: 0)
-                }
-            }
+    }
+
+    /// v1 cpuset directories start with empty cpus/mems and refuse tasks (ENOSPC) until they
+    /// are set. As runc, each empty one gets its parent's, filled first the same way up to the
+    /// hierarchy's root: a parent that existed already, made by hand or by another tool
+    /// without cgroup.clone_children, is as empty as a new one. A full directory stops the
+    /// climb, so the usual case reads only the container's own two files.
+    private func fillCpuset(_ path: String, root: String) throws(RuntimeError) {
+        guard path.hasPrefix(root + "/") else { return }
+        let files = ["cpuset.cpus", "cpuset.mems"]
+        let empty = files.filter { ((try? Sys.readString(path + "/" + $0)) ?? "").trimmingCharacters(in: " \n").isEmpty }
+        if empty.isEmpty { return }
+        let parent = Sys.dirname(of: path)
+        try fillCpuset(parent, root: root)
+        for file in empty {
+            let theirs = (try? Sys.readString(parent + "/" + file)) ?? ""
+            try Sys.writeFile(path + "/" + file, theirs.trimmingCharacters(in: " \n"), flags: 0)
         }
     }
 
