@@ -159,6 +159,7 @@ enum ExecProcess {
                 spec.linux?.seccomp, container: container,
                 listener: spec.linux?.seccomp.flatMap { listener?.withPid(getpid(), config: $0, container: container) },
                 warn: { try? ch.send(.warning($0)) })
+            try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
             for w in Capabilities(process.capabilities ?? LinuxCapabilities()).warnings { try ch.send(.warning(w)) }
             try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: filter)
         } catch {

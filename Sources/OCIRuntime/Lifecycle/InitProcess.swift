@@ -219,6 +219,9 @@ enum InitProcess {
                     try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
                 }
             }
+            // Kept across the execs of the stub and of the program; last, so that swrun's own
+            // setup above allocates as it always does.
+            try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
             // The init waits for `start` as this stub, not as the host's swrun binary.
             stub = try SealedExec.prepare(executable: executable, fifoFd: fifoFd, report: .stderr)
             try ch.send(.ready)
