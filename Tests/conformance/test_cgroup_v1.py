@@ -197,6 +197,28 @@ def test_absent_controller_fails_create(h, resources, field, controller):
         assert field in r.err, r.err
 
 
+@pytest.mark.parametrize("resources,field", [
+    ({"blockIO": {"leafWeight": 300}}, "linux.resources.blockIO.leafWeight"),
+    ({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 300}]}},
+     "linux.resources.blockIO.weightDevice[0].leafWeight"),
+], ids=["leafWeight", "weightDevice-leafWeight"])
+def test_setting_the_kernel_lacks_fails_create(h, resources, field):
+    """Leaf weights exist only with CFQ (gone since Linux 5.0): runc's write fails, and so must
+    create (a warning would leave the container running without what was asked)."""
+    blkio = mounts_by_controller().get("blkio")
+    if not blkio or Path(blkio, "blkio.leaf_weight").exists():
+        pytest.skip("needs a blkio hierarchy without leaf weights")
+    cfg = h.config(["true"])
+    cfg["linux"]["resources"] = resources
+    ctid = h.new_id()
+    r = h.run(cfg, ctid=ctid)
+    assert r.rc == 1, r
+    assert h.state(ctid).rc == 1
+    assert "leaf_weight" in r.err, r.err
+    if IS_SWRUN:
+        assert field in r.err, r.err
+
+
 def test_no_resources_still_runs(h):
     cfg = h.config(["true"])
     cfg["linux"]["resources"] = {}
