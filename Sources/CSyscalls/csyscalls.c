@@ -173,6 +173,10 @@ int sw_ioprio_set(int which, int who, int ioprio) {
 
 int sw_personality(unsigned long persona) { return personality(persona); }
 
+int sw_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode) {
+    return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
+
 int sw_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
 }

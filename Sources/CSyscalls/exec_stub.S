@@ -16,8 +16,8 @@
 //           with errno 0 (any other errno)
 //   +24 u8  '0', the byte `start` waits for
 //   +28 u32 flags: 1 = fork first (exec: the caller is outside the container's PID namespace,
-//           the program is a child born running this stub), 2 = the child makes fd 0 its
-//           controlling terminal in a new session
+//           the program is a child born running this stub, in a new session), 2 = the child
+//           makes fd 0 its controlling terminal
 //   +32 u32 offset, +36 u32 length: the text before the child's PID in the parent's report
 //   +40 u32 offset, +44 u32 length: the text after it
 // Each step it cannot do is fatal: a stub re-run (the container exec'ing /proc/self/exe finds
@@ -73,10 +73,14 @@ sw_exec_stub_code:
     test    rax, rax
     js      90f
     jnz     20f
-    test    dword ptr [rbx + 28], 2
-    jz      3f
+    // The child leads a new session, terminal or not, as runc's exec does: the process group
+    // it inherits is outside the container's PID namespace (getpgrp() 0 inside). The seccomp
+    // filter is already loaded here: where a profile refuses setsid only the terminal case,
+    // which cannot work without it, fails; without a terminal the program runs as before.
     mov     eax, 112                            // setsid
     syscall
+    test    dword ptr [rbx + 28], 2
+    jz      3f
     test    rax, rax
     js      90f
     xor     edi, edi                            // ioctl(0, TIOCSCTTY, 0)

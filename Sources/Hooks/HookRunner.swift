@@ -1,7 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Spec
 
 /// Runs config.json hooks as runtime-spec config.md "POSIX-platform Hooks" says: `path` with
-/// argv `args` and exactly the environment `env`, the container's state JSON on stdin, killed
+/// argv `args` and exactly the environment `env` (when absent, `inherited`: as runc and crun,
+/// the runtime's own environment, PATH included), the container's state JSON on stdin, killed
 /// when it outlives `timeout` seconds. A hook's failure names its config path
 /// ("hooks.createRuntime[1]") and carries the start of what it wrote.
 public struct HookRunner {
@@ -10,10 +16,15 @@ public struct HookRunner {
     /// Lines of output quoted in the error message.
     static let quotedLines = 5
 
-    public static func run(_ hook: Hook, phase: HookPhase, index: Int, state: JSONValue) throws(RuntimeError) {
+    /// `inherited`: the environment of a hook without `env`. By default the runtime's own, right
+    /// for the phases run in the runtime's namespace; a hook run in the container namespace
+    /// gets the container process's (what runc's init holds then), never the engine's variables
+    /// that swrun scrubs from every process it forks into the container.
+    public static func run(_ hook: Hook, phase: HookPhase, index: Int, state: JSONValue,
+                           inherited: [String] = runtimeEnvironment()) throws(RuntimeError) {
         let jsonPath = phase.jsonPath(index: index)
         let argv = hook.args.flatMap { $0.isEmpty ? nil : $0 } ?? [hook.path]
-        try runProgram(hook.path, argv: argv, env: hook.env ?? [], input: state.serializedBytes(),
+        try runProgram(hook.path, argv: argv, env: hook.env ?? inherited, input: state.serializedBytes(),
                        timeoutSeconds: hook.timeout, jsonPath: jsonPath, kind: "hook")
     }
 
@@ -37,9 +48,10 @@ public struct HookRunner {
 
     /// Runs the phase's hooks in order; the first failure stops the rest and is thrown
     /// (prestart, createRuntime, createContainer, startContainer).
-    public static func runAll(_ hooks: [Hook]?, phase: HookPhase, state: JSONValue) throws(RuntimeError) {
+    public static func runAll(_ hooks: [Hook]?, phase: HookPhase, state: JSONValue,
+                              inherited: [String] = runtimeEnvironment()) throws(RuntimeError) {
         for (i, hook) in (hooks ?? []).enumerated() {
-            try run(hook, phase: phase, index: i, state: state)
+            try run(hook, phase: phase, index: i, state: state, inherited: inherited)
         }
     }
 
@@ -54,6 +66,18 @@ public struct HookRunner {
                 warn(error.description)
             }
         }
+    }
+
+    /// This process's environment, as it was given to swrun. A process that scrubbed it
+    /// (sw_scrub_environment zeroes the strings) has only empty entries: none are kept.
+    public static func runtimeEnvironment() -> [String] {
+        var out: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            if entry.pointee != 0 { out.append(String(cString: entry)) }
+            p += 1
+        }
+        return out
     }
 
     /// ": <stderr lines> (stdout: <lines>)", each part only when there was output.

@@ -33,9 +33,6 @@ extension Spec {
             throw RuntimeError.config("linux.personality.domain",
                 "unknown domain " + Spec.quotedChoice(domain, Spec.personalityDomains))
         }
-        if let mode = linux.memoryPolicy?.mode, !Spec.memoryPolicyModes.contains(mode) {
-            throw RuntimeError.config("linux.memoryPolicy.mode",
-                "unknown mode " + Spec.quotedChoice(mode, Spec.memoryPolicyModes))
-        }
+        if let p = linux.memoryPolicy { _ = try MemoryPolicyRules.check(p) }
     }
 }

@@ -65,7 +65,7 @@ struct Run: ParsableCommand {
     @Argument(help: "container id") var id: String
 
     func run() throws {
-        let status = try ContainerRun.run(store: store, options: flags.options(id: id), detach: detach)
+        let status = try ContainerRun.run(store: store, options: flags.options(id: id), detach: detach, keep: keep)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -55,7 +55,7 @@ enum FastPath {
             _ = try ContainerCreate.run(store: s, options: o)
         case "run" where positional.count == 1 && flags.allSatisfy(["--no-pivot", "--no-new-keyring", "--detach", "--keep", "--no-subreaper"].contains):
             guard let o = createOptions(id: positional[0], flags: flags, values: values) else { return nil }
-            return try ContainerRun.run(store: s, options: o, detach: flags.contains("--detach"))
+            return try ContainerRun.run(store: s, options: o, detach: flags.contains("--detach"), keep: flags.contains("--keep"))
         default:
             return nil
         }

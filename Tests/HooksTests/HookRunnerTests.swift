@@ -53,11 +53,16 @@ final class HookRunnerTests: XCTestCase {
         XCTAssertEqual(lines.filter { !$0.hasPrefix("PWD=") }.sorted(), env.sorted())
     }
 
-    func testAbsentEnvMeansEmptyEnvironment() throws {
+    func testAbsentEnvMeansTheInheritedEnvironment() throws {
+        setenv("SWRUN_HOOK_TEST_INHERIT", "yes", 1)
+        defer { unsetenv("SWRUN_HOOK_TEST_INHERIT") }
         let hook = Hook(path: "/bin/sh", args: ["sh", "-c", "/usr/bin/env > \"$0\"", dir.file("env")])
         try HookRunner.run(hook, phase: .poststop, index: 0, state: sampleState)
-        let lines = (dir.read("env") ?? "x").split(separator: "\n").filter { !$0.hasPrefix("PWD=") }
-        XCTAssertEqual(lines, [])
+        let lines = (dir.read("env") ?? "").split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("SWRUN_HOOK_TEST_INHERIT=yes"), "\(lines)")
+        try HookRunner.run(hook, phase: .createContainer, index: 0, state: sampleState, inherited: ["A=1"])
+        let given = (dir.read("env") ?? "x").split(separator: "\n").filter { !$0.hasPrefix("PWD=") }
+        XCTAssertEqual(given, ["A=1"])
     }
 
     func testStateArrivesOnStdin() throws {

@@ -238,6 +238,24 @@ final class SpecValidationTests: XCTestCase {
         check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_FAST") }, path: "linux.memoryPolicy.mode", message: "unknown mode")
     }
 
+    func testMemoryPolicyNodesAndFlags() throws {
+        XCTAssertEqual(try MemoryPolicyRules.nodes("0-2,5,1", path: "p"), [0, 1, 2, 5])
+        XCTAssertEqual(try MemoryPolicyRules.nodes("", path: "p"), [])
+        for bad in ["a", "0-", "-1", "1,,2", "2-1", "1024", "0-99999999999999999999"] {
+            XCTAssertThrowsError(try MemoryPolicyRules.nodes(bad, path: "p"), bad)
+        }
+        let c = try MemoryPolicyRules.check(LinuxMemoryPolicy(mode: "MPOL_INTERLEAVE", nodes: "0-1", flags: ["MPOL_F_STATIC_NODES"]))
+        XCTAssertEqual(c, MemoryPolicyRules.Checked(mode: 3, flags: 1 << 15, nodes: [0, 1]))
+        check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_BIND") }, path: "linux.memoryPolicy.nodes", message: "needs at least one node")
+        check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_DEFAULT", nodes: "0") }, path: "linux.memoryPolicy.nodes", message: "takes no nodes")
+        check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_X"]) },
+              path: "linux.memoryPolicy.flags[0]", message: "unknown flag")
+        check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_BIND", nodes: "0", flags: ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]) },
+              path: "linux.memoryPolicy.flags", message: "exclude each other")
+        check({ $0.linux?.memoryPolicy = LinuxMemoryPolicy(mode: "MPOL_PREFERRED", flags: ["MPOL_F_RELATIVE_NODES"]) },
+              path: "linux.memoryPolicy.nodes", message: "needs a node")
+    }
+
     func testSeccompDefaultActionMustBeKnown() {
         check({ $0.linux?.seccomp = LinuxSeccomp(defaultAction: "SCMP_ACT_NOPE") },
               path: "linux.seccomp.defaultAction", message: "unknown action \"SCMP_ACT_NOPE\"")

@@ -3,11 +3,12 @@ controller files of the container's cgroup, and the kernel enforces them.  Pure 
 covered by the VM tier (Tests/vm)."""
 
 import os
+import secrets
 from pathlib import Path
 
 import pytest
 
-from conftest import IS_SWRUN
+from conftest import IS_SWRUN, cgroup_mounts
 
 V1 = Path("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists()
 pytestmark = pytest.mark.skipif(not V1, reason="needs cgroup v1 controllers (hybrid host)")
@@ -175,17 +176,45 @@ def test_hugetlb_goes_to_the_v2_tree_on_hybrid(h):
     assert read(cgroup_dir(pid, "") / f"hugetlb.{size}.max") == str(8 << 21)
 
 
-@pytest.mark.swrun_only
-def test_absent_controller_warns_and_runs(h):
-    """rdma and net_cls are not mounted here: the container runs, the warning names the field."""
-    mounted = mounts_by_controller()
-    if "net_cls" in mounted:
-        pytest.skip("host has net_cls")
+def create_fails(h, resources, words, field):
+    """`run` with these resources fails, leaves no container, and says `words` (and, from
+    swrun, the field's JSON path)."""
     cfg = h.config(["true"])
-    cfg["linux"]["resources"] = {"network": {"classID": 1048577}}
-    r = h.run(cfg)
-    assert r.rc == 0, r
-    assert "linux.resources.network.classID" in r.err and "net_cls" in r.err, r.err
+    cfg["linux"]["resources"] = resources
+    ctid = h.new_id()
+    r = h.run(cfg, ctid=ctid)
+    assert r.rc == 1, r
+    assert h.state(ctid).rc == 1
+    assert words is None or words in r.err, r.err
+    if IS_SWRUN:
+        assert field in r.err, r.err
+
+
+@pytest.mark.parametrize("resources,field,controller", [
+    ({"network": {"classID": 1048577}}, "linux.resources.network.classID", "net_cls"),
+    ({"network": {"priorities": [{"name": "lo", "priority": 1}]}}, "linux.resources.network.priorities[0]", "net_prio"),
+    ({"rdma": {"mlx5_1": {"hcaHandles": 3}}}, "linux.resources.rdma", "rdma"),
+], ids=["net_cls", "net_prio", "rdma"])
+def test_absent_controller_fails_create(h, resources, field, controller):
+    """A setting whose controller the host lacks cannot be applied: create fails (runc:
+    "cannot set net_cls limit"), naming the field, and nothing is left."""
+    if controller in mounts_by_controller():
+        pytest.skip(f"host has {controller}")
+    create_fails(h, resources, controller, field)
+
+
+@pytest.mark.parametrize("resources,field", [
+    ({"blockIO": {"leafWeight": 300}}, "linux.resources.blockIO.leafWeight"),
+    ({"blockIO": {"weightDevice": [{"major": 8, "minor": 0, "leafWeight": 300}]}},
+     "linux.resources.blockIO.weightDevice[0].leafWeight"),
+], ids=["leafWeight", "weightDevice-leafWeight"])
+def test_setting_the_kernel_lacks_fails_create(h, resources, field):
+    """Leaf weights exist only with CFQ (gone since Linux 5.0): runc's write fails, and so must
+    create (a warning would leave the container running without what was asked)."""
+    blkio = mounts_by_controller().get("blkio")
+    if not blkio or Path(blkio, "blkio.leaf_weight").exists():
+        pytest.skip("needs a blkio hierarchy without leaf weights")
+    create_fails(h, resources, "leaf_weight", field)
 
 
 def test_no_resources_still_runs(h):
@@ -203,11 +232,29 @@ def test_no_resources_still_runs(h):
     ({"cpu": {"cpus": "63"}}, "linux.resources.cpu.cpus"),
 ], ids=["swap-below-limit", "swappiness", "pagesize", "unified-escape", "cpus-beyond-host"])
 def test_bad_resources_fail_cleanly(h, resources, path):
-    cfg = h.config(["true"])
-    cfg["linux"]["resources"] = resources
-    ctid = h.new_id()
-    r = h.run(cfg, ctid=ctid)
-    assert r.rc == 1, r
-    assert h.state(ctid).rc == 1
-    if IS_SWRUN:
-        assert path in r.err, r.err
+    create_fails(h, resources, None, path)
+
+
+def test_existing_cpuset_parent_with_empty_cpus_is_filled_in(h):
+    """A parent cgroup made beforehand without cgroup.clone_children has empty cpuset.cpus and
+    cpuset.mems: the container's cpuset would refuse every task (ENOSPC). runc fills the
+    parent in from its own parent; so must the runtime."""
+    cpuset = Path(mounts_by_controller()["cpuset"])
+    name = f"swrun-cpuset-parent-{secrets.token_hex(3)}"
+    parent = cpuset / name
+    parent.mkdir()
+    try:
+        if read(parent / "cpuset.cpus") or read(parent / "cpuset.mems"):
+            pytest.skip("this host's cpuset root clones cpus/mems into new children")
+        cfg = h.config(["sh", "-c", "grep cpuset /proc/self/cgroup"])
+        cfg["linux"]["cgroupsPath"] = f"/{name}/{h.new_id()}"
+        out = ok(h.run(cfg))
+        assert f":/{name}/" in out, out
+        assert read(parent / "cpuset.cpus") == read(cpuset / "cpuset.cpus")
+        assert read(parent / "cpuset.mems") == read(cpuset / "cpuset.mems")
+    finally:
+        # The runtime removes the container's own cgroup; the parent is this test's.
+        for mount in cgroup_mounts():
+            d = Path(mount) / name
+            if d.is_dir():
+                d.rmdir()

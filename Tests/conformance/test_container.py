@@ -1,5 +1,6 @@
 """What the container gets (config.md / config-linux.md), seen by a probe inside."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -7,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import CAP_NUMBERS, cap_mask, parse_status
+from conftest import CAP_NUMBERS, DEFAULT_CAPS, cap_mask, parse_status
 
 
 def ok(r):
@@ -227,6 +228,60 @@ def test_capability_is_enforced(h):
 
 
 # -- namespaces ----------------------------------------------------------------
+
+def warning_lines(stderr, fmt):
+    """The warnings among the runtime's stderr lines, as (level, msg) pairs."""
+    out = []
+    for line in stderr.splitlines():
+        if fmt == "json":
+            try:
+                d = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(d, dict) and d.get("level") == "warning":
+                out.append(d.get("msg", ""))
+        elif "level=warning" in line:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_unknown_capability_is_warned_on_stderr_without_log(h, fmt):
+    # config.md: the runtime MUST warn about a capability it cannot map; runc 1.1.5 logs
+    # through logrus, which writes to stderr when there is no --log, in --log-format.
+    cfg = h.config(["sh", "-c", "grep ^CapBnd /proc/self/status"])
+    cfg["process"]["capabilities"]["bounding"].append("CAP_TEST")
+    r = h.rt("--log-format", fmt, "run", "--bundle", h.bundle(cfg), h.new_id())
+    assert r.rc == 0, r
+    # The container still ran, with the known capabilities only.
+    assert parse_status(r.out)["CapBnd"] == cap_mask(DEFAULT_CAPS)
+    warned = [w for w in warning_lines(r.err, fmt) if "CAP_TEST" in w]
+    assert len(warned) == 1, r
+
+
+def test_unknown_capability_warning_goes_to_the_log_file_only(h):
+    cfg = h.config(["true"])
+    cfg["process"]["capabilities"]["bounding"].append("CAP_TEST")
+    log = h.workdir / "runtime.log"
+    r = h.rt("--log", log, "--log-format", "json", "run", "--bundle", h.bundle(cfg), h.new_id())
+    assert r.rc == 0, r
+    assert "CAP_TEST" not in r.err, r
+    entries = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+    assert any(e["level"] == "warning" and "CAP_TEST" in e["msg"] for e in entries), entries
+
+
+def test_unknown_capability_in_exec_is_warned_on_stderr(h):
+    ctid, r = h.create(h.config(["sleep", "100"]))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    proc = h.config(["true"])["process"]
+    proc["capabilities"]["bounding"].append("CAP_TEST")
+    f = h.workdir / "process.json"
+    f.write_text(json.dumps(proc))
+    r = h.rt("exec", "--process", f, ctid)
+    assert r.rc == 0, r
+    assert any("CAP_TEST" in w for w in warning_lines(r.err, "text")), r
+
 
 def test_pid_namespace(h):
     # trailing ':' keeps sh from exec'ing ps, so sh stays PID 1
@@ -571,6 +626,24 @@ def test_tmpfs_without_mode_keeps_directory_mode(h):
     assert ok(h.sh("stat -c %a /root", cfg)).strip() == "700"
 
 
+def test_tmpfs_without_mode_keeps_directory_mode_when_read_only_or_special(h):
+    # A read-only tmpfs cannot be chmod-ed after its mount: it too gets the covered mode
+    # (runc mounts tmpfs writable, chmods, then remounts read-only); setgid bits included.
+    rootfs = h.rootfs_copy()
+    (rootfs / "d1").mkdir(mode=0o750)
+    (rootfs / "d1").chmod(0o750)
+    (rootfs / "d2").mkdir()
+    (rootfs / "d2").chmod(0o2711)
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"] += [{"destination": "/root", "type": "tmpfs", "source": "tmpfs", "options": ["ro"]},
+                      {"destination": "/d1", "type": "tmpfs", "source": "tmpfs",
+                       "options": ["ro", "nosuid", "size=1m"]},
+                      {"destination": "/d2", "type": "tmpfs", "source": "tmpfs", "options": ["nodev"]}]
+    out = ok(h.sh("stat -c %a /root /d1 /d2; touch /root/x 2>/dev/null && echo writable || echo ro", cfg))
+    assert out.split() == ["700", "750", "2711", "ro"], out
+
+
 def test_tmpfs_on_a_created_destination_is_world_writable(h):
     # runc keeps a covered directory's mode only for one that was there: a destination it
     # creates gets tmpfs's own 1777 (docker --tmpfs /x --user 1000 writes there).
@@ -612,6 +685,88 @@ def test_mount_destination_symlink_does_not_escape(h, style):
         ents = [e for e in mountinfo_entries(r.out) if e[2] == "tmpfs"]
         assert any(e[0] == str(host_target) for e in ents), r.out
         assert (rootfs / str(host_target).lstrip("/")).is_dir()
+
+
+def test_mount_through_dangling_in_root_symlinks_creates_the_target(h):
+    # Images ship /etc/resolv.conf -> ../run/resolv.conf with nothing at the target: runc
+    # follows the link inside the rootfs and creates what it names (file or directory).
+    rootfs = h.rootfs_copy()
+    os.symlink("../run/resolv.conf", rootfs / "etc" / "resolv.conf")
+    os.symlink("/srv/data", rootfs / "data")
+    os.symlink("deeper", rootfs / "srv-link")          # a chain: srv-link -> deeper -> /srv/x
+    os.symlink("/srv/x", rootfs / "deeper")
+    resolv = h.workdir / "resolv.conf"
+    resolv.write_text("nameserver 192.0.2.53\n")
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"] += [{"destination": "/etc/resolv.conf", "type": "bind", "source": str(resolv),
+                       "options": ["rbind", "ro"]},
+                      {"destination": "/data", "type": "tmpfs", "source": "tmpfs"},
+                      {"destination": "/srv-link/sub", "type": "tmpfs", "source": "tmpfs"}]
+    out = ok(h.sh("cat /etc/resolv.conf; cut -d' ' -f5 /proc/self/mountinfo", cfg))
+    lines = out.splitlines()
+    assert lines[0] == "nameserver 192.0.2.53"
+    assert {"/run/resolv.conf", "/srv/data", "/srv/x/sub"} <= set(lines[1:]), out
+    assert (rootfs / "run" / "resolv.conf").is_file()
+    assert (rootfs / "srv" / "data").is_dir() and (rootfs / "srv" / "x" / "sub").is_dir()
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+@pytest.mark.parametrize("style", ["absolute", "relative"])
+def test_mount_through_dangling_symlink_never_creates_outside_the_rootfs(h, style, kind):
+    # The link names a path that does not exist on the host either: whatever is created for
+    # the mount must be created inside the rootfs, never beside the host's directory.
+    host_base = h.tmpdir("host-base")
+    rootfs = h.rootfs_copy()
+    target = str(host_base / "made")
+    link = rootfs / "etc" / "dangling"
+    os.symlink(target if style == "absolute" else "../../../../../../../../.." + target, link)
+    src = h.workdir / "src-file"
+    src.write_text("inside\n")
+    cfg = h.config()
+    cfg["root"]["path"] = str(rootfs)
+    if kind == "file":
+        cfg["mounts"].append({"destination": "/etc/dangling", "type": "bind", "source": str(src),
+                              "options": ["rbind", "ro"]})
+    else:
+        cfg["mounts"].append({"destination": "/etc/dangling", "type": "tmpfs", "source": "tmpfs"})
+    r = h.sh("cut -d' ' -f5 /proc/self/mountinfo", cfg)
+    assert list(host_base.iterdir()) == [], "created outside the rootfs"
+    assert r.rc == 0, r
+    assert target in r.out.splitlines(), r.out
+    inside = rootfs / target.lstrip("/")
+    assert inside.is_file() if kind == "file" else inside.is_dir()
+
+
+def test_mount_through_a_symlink_loop_fails(h):
+    rootfs = h.rootfs_copy()
+    os.symlink("/loop-b", rootfs / "loop-a")
+    os.symlink("/loop-a", rootfs / "loop-b")
+    cfg = h.config(["true"])
+    cfg["root"]["path"] = str(rootfs)
+    cfg["mounts"].append({"destination": "/loop-a", "type": "tmpfs", "source": "tmpfs"})
+    ctid, r = h.create(cfg, timeout=10)
+    assert r.rc != 0, r
+    assert "symbolic links" in r.err.lower() or "too many" in r.err.lower(), r.err
+
+
+def test_mounts_after_a_mount_on_root_go_on_top_of_it(h):
+    # A mount onto "/" itself covers root.path: /proc, /sys and the rest that follow it in
+    # the config belong on the new "/", not on the hidden directory underneath.
+    under = h.rootfs_copy()
+    top = h.rootfs_copy()
+    (top / "marker").write_text("top\n")
+    cfg = h.config(["sh", "-c", "cat /marker; cut -d' ' -f5,9 /proc/self/mountinfo; ls -d /made"])
+    cfg["root"]["path"] = str(under)
+    cfg["root"]["readonly"] = False
+    cfg["mounts"] = ([{"destination": "/", "type": "bind", "source": str(top), "options": ["rbind", "rw"]}]
+                     + cfg["mounts"]
+                     + [{"destination": "/made", "type": "tmpfs", "source": "tmpfs"}])
+    out = ok(h.run(cfg)).splitlines()
+    assert out[0] == "top"
+    assert {"/proc proc", "/sys sysfs", "/dev tmpfs", "/made tmpfs"} <= set(out[1:-1]), out
+    assert out[-1] == "/made"
+    assert (top / "made").is_dir() and not (under / "made").exists()
 
 
 def test_mount_propagation_rslave_and_rprivate(h):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import CMD_TIMEOUT, IS_RUNC
+from conftest import CMD_TIMEOUT, IS_RUNC, PATH_ENV
 
 
 def running(h, args=None, cfg=None):
@@ -50,6 +50,16 @@ def test_exec_process_file(h):
     r = h.rt("exec", "--process", f, ctid)
     assert r.rc == 0, r
     assert r.out.strip() == "from-file 42"
+
+
+def test_exec_without_terminal_leads_a_new_session(h):
+    # runc's exec always calls setsid: the process leads its own session and process group,
+    # both visible in the container's PID namespace (an inherited group from outside shows 0).
+    ctid = running(h)
+    r = h.rt("exec", ctid, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat")
+    assert r.rc == 0, r
+    pid, ids = r.out.splitlines()
+    assert ids.split() == [pid, pid], r.out
 
 
 def test_exec_missing_binary_fails(h):
@@ -148,6 +158,35 @@ def test_hooks_order_and_state(h):
     assert set(got[4:6]) == {"process", "poststart"} and got[6] == "poststop", got
     assert json.loads((h.workdir / "poststart.json").read_text())["status"] == "running"
     assert json.loads((h.workdir / "poststop.json").read_text())["status"] == "stopped"
+
+
+def test_hooks_without_env_inherit_an_environment(h):
+    # runc and crun: a hook without `env` is not run with an empty environment. The hooks of
+    # the runtime's namespace get the runtime's own (PATH included); those run in the
+    # container namespace get the container process's, never the engine's variables.
+    def dump(where):
+        # What the hook was given, plus what the shell adds to the environment it exports.
+        return {"path": "/bin/sh", "args": ["sh", "-c", f"cat /proc/self/environ > {where}"]}
+    cfg = h.config(["true"])
+    cfg["mounts"].append({"destination": "/w", "type": "bind", "source": str(h.workdir),
+                          "options": ["rbind", "rw"]})
+    host_phases = ["prestart", "createRuntime", "poststart", "poststop"]
+    cfg["hooks"] = {p: [dump(h.workdir / f"env.{p}")] for p in host_phases}
+    cfg["hooks"]["createContainer"] = [dump(h.workdir / "env.createContainer")]
+    cfg["hooks"]["startContainer"] = [dump("/w/env.startContainer")]
+    runtime_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    env = {"PATH": runtime_path, "HOOK_MARKER": "from-the-runtime"}
+    r = h.rt("run", "--bundle", h.bundle(cfg), h.new_id(), env=env)
+    assert r.rc == 0, r
+    def got(phase):
+        return (h.workdir / f"env.{phase}").read_text().split("\0")
+    for phase in host_phases:
+        e = got(phase)
+        assert f"PATH={runtime_path}" in e and "HOOK_MARKER=from-the-runtime" in e, (phase, e)
+    for phase in ("createContainer", "startContainer"):
+        e = got(phase)
+        assert PATH_ENV in e and "TERM=xterm" in e, (phase, e)
+        assert not any(v.startswith("HOOK_MARKER=") for v in e), (phase, e)
 
 
 @pytest.mark.swrun_only  # runc 1.1.5 tells start it may go on before running these hooks

@@ -279,6 +279,23 @@ def test_run_removes_container(h):
     assert os.listdir(h.root) == []
 
 
+def test_run_keep_leaves_a_stopped_container_for_delete(h):
+    ctid = h.new_id()
+    cfg = h.config(["sh", "-c", "exit 3"])
+    cfg["hooks"] = {"poststop": [{"path": "/bin/sh",
+                                  "args": ["sh", "-c", f"echo ran >> {h.workdir}/poststop"]}]}
+    r = h.run(cfg, ctid=ctid, extra=["--keep"])
+    assert r.rc == 3, r
+    assert h.status(ctid) == "stopped"
+    assert [c["id"] for c in json.loads(h.rt("list", "--format", "json").out)] == [ctid]
+    # Kept, not deleted: its poststop hooks run when it is.
+    assert not (h.workdir / "poststop").exists()
+    assert h.delete(ctid).rc == 0
+    assert (h.workdir / "poststop").read_text() == "ran\n"
+    assert h.state(ctid).rc != 0
+    assert os.listdir(h.root) == []
+
+
 def test_run_killed_by_signal_is_128_plus_n(h):
     ctid = h.new_id()
     b = h.bundle(sleeper(h))

@@ -50,6 +50,7 @@ int sw_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, u
                      uint64_t runtime, uint64_t deadline, uint64_t period);
 int sw_ioprio_set(int which, int who, int ioprio);
 int sw_personality(unsigned long persona);
+int sw_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
 
 // File descriptors.
 int sw_close_range(unsigned int first, unsigned int last, unsigned int flags);

@@ -43,45 +43,55 @@ struct CgroupFS: CgroupManager {
     }
 
     func createForClone() throws(RuntimeError) {
-        if let d = v2Directory { try makeDirectory(d, cpuset: false) }
+        if let d = v2Directory { try makeDirectory(d) }
     }
 
     func create() throws(RuntimeError) {
         for (h, path) in zip(hierarchies, paths) {
-            try makeDirectory(path, cpuset: h.controllers.contains("cpuset"))
+            try makeDirectory(path)
+            if h.controllers.contains("cpuset") { try fillCpuset(path, root: h.mountPoint) }
         }
     }
 
-    /// mkdir -p; v1 cpuset directories start with empty cpus/mems and refuse tasks until they
-    /// are copied from the parent.
-    private func makeDirectory(_ path: String, cpuset: Bool) throws(RuntimeError) {
-        let parent = Sys.dirname(of: path)
+    /// mkdir -p.
+    private func makeDirectory(_ path: String) throws(RuntimeError) {
         // mkdir first: the parent almost always exists, so this is one syscall, not three.
         if mkdir(path, 0o755) != 0 {
             let e = errno
             if e == EEXIST { return }
+            let parent = Sys.dirname(of: path)
             guard e == ENOENT, path != parent else { throw RuntimeError.sys("mkdir", "create cgroup \(path)", errno: e) }
-            try makeDirectory(parent, cpuset: cpuset)
+            try makeDirectory(parent)
             if mkdir(path, 0o755) != 0 {
                 let e = errno
                 if e != EEXIST { throw RuntimeError.sys("mkdir", "create cgroup \(path)", errno: e) }
             }
         }
-        if cpuset {
-            for file in ["cpuset.cpus", "cpuset.mems"] {
-                let mine = (try? Sys.readString(path + "/" + file)) ?? ""
-                if mine.trimmingCharacters(in: " \n") == "" {
-                    let theirs = (try? Sys.readString(parent + "/" + file)) ?? ""
-                    try Sys.writeFile(path + "/" + file, theirs.trimmingCharacters(in: " \n"), flags: 0)
-                }
-            }
+    }
+
+    /// v1 cpuset directories start with empty cpus/mems and refuse tasks (ENOSPC) until they
+    /// are set. As runc, each empty one gets its parent's, filled first the same way up to the
+    /// hierarchy's root: a parent that existed already, made by hand or by another tool
+    /// without cgroup.clone_children, is as empty as a new one. A full directory stops the
+    /// climb, so the usual case reads only the container's own two files.
+    private func fillCpuset(_ path: String, root: String) throws(RuntimeError) {
+        guard path.hasPrefix(root + "/") else { return }
+        let files = ["cpuset.cpus", "cpuset.mems"]
+        let empty = files.filter { ((try? Sys.readString(path + "/" + $0)) ?? "").trimmingCharacters(in: " \n").isEmpty }
+        if empty.isEmpty { return }
+        let parent = Sys.dirname(of: path)
+        try fillCpuset(parent, root: root)
+        for file in empty {
+            let theirs = (try? Sys.readString(parent + "/" + file)) ?? ""
+            try Sys.writeFile(path + "/" + file, theirs.trimmingCharacters(in: " \n"), flags: 0)
         }
     }
 
     /// Writes the limits: on v1 each file into the hierarchy of its controller; what no v1
     /// hierarchy offers goes to the v2 tree when it has the controller (hugetlb on these
-    /// hybrid hosts), else it is skipped with a warning, so a config never fails only because
-    /// the host lacks a controller it does not use.
+    /// hybrid hosts), else it is an error naming the fields and the controller, as runc's
+    /// "cannot set net_cls limit" (runtime.md: a property that cannot be applied MUST fail
+    /// create). A config that does not use a controller never needs it.
     func apply(_ r: LinuxResources) throws(RuntimeError) {
         let v2 = zip(hierarchies, paths).first { $0.0.isV2 }
         let v1 = zip(hierarchies, paths).filter { !$0.0.isV2 }
@@ -104,9 +114,11 @@ struct CgroupFS: CgroupManager {
             let v2Available = unplaced.isEmpty ? [] : v2.map { Set(Self.controllers(at: $0.0.mountPoint)) } ?? []
             let toV2 = unplaced.filter { v2Available.contains($0) }
             v2Plan.writes = full.writes.filter { toV2.contains($0.controller) }
-            for c in unplaced.subtracting(toV2).sorted() {
+            if let c = unplaced.subtracting(toV2).sorted().first {
                 let fields = Set(plan.writes.filter { $0.controller == c }.map(\.jsonPath)).sorted()
-                Log.warn("\(fields.joined(separator: ", ")) not applied: this host has no \(c) cgroup controller")
+                throw RuntimeError("\(fields.joined(separator: ", ")) cannot be applied: this host has no \(c) cgroup controller",
+                                   jsonPath: fields.first ?? "linux.resources",
+                                   hint: "mount the \(c) controller, or leave the setting out")
             }
         }
         if let (h, dir) = v2, !v2Plan.writes.isEmpty || v1.isEmpty {

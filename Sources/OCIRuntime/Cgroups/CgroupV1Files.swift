@@ -40,14 +40,17 @@ enum CgroupV1Files {
         // until memsw has grown, which the writer's retry of EINVAL writes handles.
         if limit != 0 { p.add("memory.limit_in_bytes", String(limit), path + ".limit") }
         if swap != 0 {
-            // Without swap accounting (no memsw file) unlimited swap is what the kernel does.
-            p.add("memory.memsw.limit_in_bytes", String(swap), path + ".swap", ifMissing: swap == -1 ? .skip : .warn)
+            // Without swap accounting (no memsw file) unlimited swap is what the kernel does;
+            // a swap limit it cannot enforce is an error, as runc's write of memsw fails then.
+            p.add("memory.memsw.limit_in_bytes", String(swap), path + ".swap", ifMissing: swap == -1 ? .skip : .fail)
         }
         if let res = m.reservation, res != 0 { p.add("memory.soft_limit_in_bytes", String(res), path + ".reservation") }
         if (m.kernel ?? 0) != 0 {
             p.warnings.append("\(path).kernel is ignored: kernel memory limits are deprecated and this kernel has none")
         }
         if let tcp = m.kernelTCP, tcp != 0 {
+            // A warning where the kernel has none: runc 1.1.5 ignores kernel memory settings
+            // with a warning too (they are deprecated; kernels since 6.x have no such files).
             p.add("memory.kmem.tcp.limit_in_bytes", String(tcp), path + ".kernelTCP", ifMissing: .warn)
         }
         if m.disableOOMKiller == true { p.add("memory.oom_control", "1", path + ".disableOOMKiller") }
@@ -65,6 +68,8 @@ enum CgroupV1Files {
         if let shares = c.shares, shares != 0 { p.add("cpu.shares", String(shares), path + ".shares") }
         if let period = c.period, period != 0 { p.add("cpu.cfs_period_us", String(period), path + ".period") }
         if let quota = c.quota, quota != 0 { p.add("cpu.cfs_quota_us", String(quota), path + ".quota") }
+        // burst and idle: a warning on a kernel without the file, as runc 1.1.5 ignores both
+        // on v1 (it writes neither there).
         if let burst = c.burst { p.add("cpu.cfs_burst_us", String(burst), path + ".burst", ifMissing: .warn) }
         if let rp = c.realtimePeriod, rp != 0 { p.add("cpu.rt_period_us", String(rp), path + ".realtimePeriod") }
         if let rr = c.realtimeRuntime, rr != 0 { p.add("cpu.rt_runtime_us", String(rr), path + ".realtimeRuntime") }
@@ -74,13 +79,16 @@ enum CgroupV1Files {
     private static func blkio(_ b: LinuxBlockIO, into p: inout CgroupWritePlan) {
         let path = "linux.resources.blockIO"
         if let w = b.weight, w != 0 {
-            // A weight is a preference: where the scheduler has none, warn and run.
+            // A weight is a preference: where the scheduler has none, warn and run (runc 1.1.5
+            // runs too on these hosts, which have neither weight file).
             let bfq = CgroupFileWrite(file: "blkio.bfq.weight", value: String(w), ifMissing: .warn,
                                       jsonPath: path + ".weight")
             p.add("blkio.weight", String(w), path + ".weight", ifMissing: .instead(bfq))
         }
+        // Leaf weights exist only with CFQ (gone since Linux 5.0): an error without the file,
+        // as runc's write fails ("blkio.leaf_weight: no such file or directory").
         if let lw = b.leafWeight, lw != 0 {
-            p.add("blkio.leaf_weight", String(lw), path + ".leafWeight", ifMissing: .warn)
+            p.add("blkio.leaf_weight", String(lw), path + ".leafWeight")
         }
         for (i, d) in (b.weightDevice ?? []).enumerated() {
             let dev = CgroupValues.device(d.major, d.minor)
@@ -90,7 +98,7 @@ enum CgroupV1Files {
                 p.add("blkio.weight_device", "\(dev) \(w)", "\(path).weightDevice[\(i)]", ifMissing: .instead(bfq))
             }
             if let lw = d.leafWeight {
-                p.add("blkio.leaf_weight_device", "\(dev) \(lw)", "\(path).weightDevice[\(i)]", ifMissing: .warn)
+                p.add("blkio.leaf_weight_device", "\(dev) \(lw)", "\(path).weightDevice[\(i)].leafWeight")
             }
         }
         let throttles: [(String, [LinuxThrottleDevice]?, String)] = [

@@ -21,6 +21,9 @@ enum CgroupV2Files {
             p.add("hugetlb.\(h.pageSize).max", String(h.limit), path)
         }
         for line in CgroupValues.rdmaLines(r.rdma ?? [:]) { p.add("rdma.max", line, base + ".rdma") }
+        // A warning, not an error, where a v1 host without the controller fails create: on a
+        // pure v2 host runc (its fs2 driver has no net_cls/net_prio) ignores these too, and
+        // engines still send them there (docker's --net-cls, Kubernetes' classID annotations).
         if let n = r.network, n.classID != nil || !(n.priorities ?? []).isEmpty {
             p.warnings.append("linux.resources.network is ignored: cgroup v2 has no net_cls/net_prio controllers")
         }

@@ -39,10 +39,11 @@ public enum Log {
         }
     }
 
-    /// Warnings: to the log, and to stderr when there is no log file (a user at a terminal).
+    /// Warnings: to the log, or to stderr when there is no log file, as the same line in the
+    /// chosen format (runc's logrus writes to stderr by default): a user at a terminal sees
+    /// it, and an engine reading stderr parses it as it would the log.
     public static func warn(_ msg: String) {
-        write(.warning, msg)
-        if fd < 0 { stderr("swrun: warning: " + msg) }
+        if fd >= 0 { write(.warning, msg) } else { raw(line(.warning, msg)) }
     }
 
     public static func debug(_ msg: String) { write(.debug, msg) }
@@ -52,8 +53,9 @@ public enum Log {
         stderr(msg)
     }
 
-    static func stderr(_ msg: String) {
-        let bytes = Array((msg + "\n").utf8)
-        _ = try? Sys.writeAll(2, bytes, what: "stderr")
+    static func stderr(_ msg: String) { raw(msg + "\n") }
+
+    private static func raw(_ text: String) {
+        _ = try? Sys.writeAll(2, Array(text.utf8), what: "stderr")
     }
 }

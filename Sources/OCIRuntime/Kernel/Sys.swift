@@ -137,10 +137,11 @@ enum Sys {
         }
     }
 
-    /// A symlink's target, nil when it is not one (or is longer than PATH_MAX).
-    static func readLink(_ path: String) -> String? {
+    /// A symlink's target, nil when it is not one (or is longer than PATH_MAX); `path`
+    /// relative to `dirFd` when given.
+    static func readLink(_ path: String, in dirFd: Int32 = AT_FDCWD) -> String? {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let n = readlink(path, &buf, buf.count)
+        let n = readlinkat(dirFd, path, &buf, buf.count)
         guard n > 0, n < buf.count else { return nil }
         return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

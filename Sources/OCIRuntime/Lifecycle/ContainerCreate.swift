@@ -212,7 +212,7 @@ public enum ContainerCreate {
             }
             record.pid = initPid
             record.pidStartTime = st.startTime
-            record.hooks = spec.hooks?.toJSON()
+            record.hooks = LifecycleHooks.recorded(spec)?.toJSON()
             try store.save(record)
             if let pf = o.pidFile { try writePidFile(pf, initPid) }
             undo.clear()

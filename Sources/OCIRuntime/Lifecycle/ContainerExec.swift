@@ -157,7 +157,10 @@ enum ExecProcess {
             _ = sw_fcntl_int(ch.fd, F_SETFD, 0)
             let filter = try SeccompFilter.prepare(
                 spec.linux?.seccomp, container: container,
-                listener: spec.linux?.seccomp.flatMap { listener?.withPid(getpid(), config: $0, container: container) })
+                listener: spec.linux?.seccomp.flatMap { listener?.withPid(getpid(), config: $0, container: container) },
+                warn: { try? ch.send(.warning($0)) })
+            try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
+            for w in Capabilities(process.capabilities ?? LinuxCapabilities()).warnings { try ch.send(.warning(w)) }
             try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: filter)
         } catch {
             try? ch.send(.failure(error))

@@ -5,12 +5,13 @@ import CSyscalls
 import Spec
 
 /// `run`: create + start. In the foreground swrun stays the container's parent (a child
-/// subreaper), forwards the signals it gets to init, and exits with init's status.
+/// subreaper), forwards the signals it gets to init, and exits with init's status; then
+/// deletes the container unless `keep` (runc's `--keep`: it stays, stopped, until `delete`).
 public enum ContainerRun {
     static let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGPIPE, SIGALRM,
                                      SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH, SIGCHLD]
 
-    public static func run(store: StateStore, options: CreateOptions, detach: Bool) throws(RuntimeError) -> Int32 {
+    public static func run(store: StateStore, options: CreateOptions, detach: Bool, keep: Bool = false) throws(RuntimeError) -> Int32 {
         // Blocked before fork, so none is lost between create and the wait loop; the init
         // stages unblock them.
         let sigfd = detach ? -1 : forwarded.withUnsafeBufferPointer { sw_block_signals_fd($0.baseAddress, Int32($0.count)) }
@@ -24,7 +25,7 @@ public enum ContainerRun {
         var notify: Int32?
         do {
             notify = try NotifySocket.listen(stateDir: c.dir)
-            try ContainerStart.release(c)
+            try ContainerStart.hooksThenRelease(c)
         } catch {
             try? c.signalInit(SIGKILL)
             try? ContainerDelete.destroy(c)
@@ -35,7 +36,7 @@ public enum ContainerRun {
         if detach { return 0 }
         let status = wait(for: record.pid, sigfd: sigfd, terminal: proxy)
         proxy?.restoreTerminal()
-        try ContainerDelete.destroy(c)
+        if !keep { try ContainerDelete.destroy(c) }
         return status
     }
 

@@ -22,6 +22,18 @@ public enum ContainerStart {
                                hint: "delete it and create it again")
         }
         let notify = try NotifySocket.listen(stateDir: c.dir)
+        try hooksThenRelease(c)
+        LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
+        if let notify {
+            // Other commands (kill, state) must not wait for the container's readiness.
+            close(lockFd)
+            lockFd = -1
+            try forwardReady(c, notify)
+        }
+    }
+
+    /// The startContainer hooks, then the init's release (`start`, and `run` after its create).
+    static func hooksThenRelease(_ c: Container) throws(RuntimeError) {
         do throws(RuntimeError) {
             try StartContainerHooks.run(c)
         } catch {
@@ -30,13 +42,6 @@ public enum ContainerStart {
             throw error
         }
         try release(c)
-        LifecycleHooks.runRecorded(c.record, phase: .poststart, status: .running)
-        if let notify {
-            // Other commands (kill, state) must not wait for the container's readiness.
-            close(lockFd)
-            lockFd = -1
-            try forwardReady(c, notify)
-        }
     }
 
     /// With NOTIFY_SOCKET, `start` returns once the container said READY=1 (runc's contract:

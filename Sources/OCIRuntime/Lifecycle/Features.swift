@@ -30,6 +30,8 @@ public enum Features {
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("netDevices", .object([("enabled", .bool(true))])),
+                ("memoryPolicy", .object([("modes", strings(Spec.memoryPolicyModes)),
+                                          ("flags", strings(MemoryPolicyRules.flagNames))])),
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(true))]))])),
             ])),
             ("annotations", .object([("org.opencontainers.runtime-spec.features.runtime", .string("swrun")),

@@ -191,7 +191,8 @@ enum InitProcess {
                                 guard case .hooksDone(let p) = m else { throw RuntimeError("unexpected message during the hooks") }
                                 try HookRunner.runAll(spec.hooks?.createContainer, phase: .createContainer,
                                                       state: LifecycleHooks.state(spec: spec, id: ctx.id, bundle: ctx.bundle,
-                                                                                  pid: p, status: .creating))
+                                                                                  pid: p, status: .creating),
+                                                      inherited: process.env ?? [])
                             }).run()
             try RootfsSetup.kernelSettings(spec)
             if let later {
@@ -203,7 +204,11 @@ enum InitProcess {
             try RootfsSetup.finish(spec)
             try ProcessAttributes.oomScoreAdj(process.oomScoreAdj)
             try Rlimits.apply(process.rlimits)
-            try Capabilities(process.capabilities ?? LinuxCapabilities()).checkHeld()
+            let caps = Capabilities(process.capabilities ?? LinuxCapabilities())
+            try caps.checkHeld()
+            // Told to create over the socket, which logs them (stderr without --log): after
+            // `ready` the init's stderr is the container's.
+            for w in caps.warnings { try ch.send(.warning(w)) }
             if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
             try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
@@ -224,6 +229,9 @@ enum InitProcess {
                     try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
                 }
             }
+            // Kept across the execs of the stub and of the program; last, so that swrun's own
+            // setup above allocates as it always does.
+            try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
             // The init waits for `start` as this stub, not as the host's swrun binary.
             stub = try SealedExec.prepare(executable: executable, fifoFd: fifoFd, report: .stderr)
             try ch.send(.ready)
@@ -272,8 +280,9 @@ enum InitProcess {
         try ProcessAttributes.ioPriority(process.ioPriority)
         try ProcessAttributes.personality(spec.linux?.personality)
         // Absent capabilities mean none at all, as with runc.
+        // Unknown names were reported over the sync socket before this point (create: before
+        // ready; exec: in enterProgram).
         let caps = Capabilities(process.capabilities ?? LinuxCapabilities())
-        for w in caps.warnings { Log.write(.warning, w) }
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the switch below
         // may drop: load it now (as runc does); the profile must then allow the calls below.
         let nnp = process.noNewPrivileges == true

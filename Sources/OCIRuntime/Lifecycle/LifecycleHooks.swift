@@ -24,6 +24,19 @@ enum LifecycleHooks {
         return [h.prestart, h.createRuntime, h.createContainer, h.startContainer].contains { !($0 ?? []).isEmpty }
     }
 
+    /// The hooks kept in the container's record. A startContainer hook without `env` gets the
+    /// container process's environment (as the createContainer ones, see InitProcess), filled
+    /// in here: `start` runs it from the record, in a process whose environment is scrubbed.
+    static func recorded(_ spec: Spec) -> Hooks? {
+        guard var hooks = spec.hooks else { return nil }
+        hooks.startContainer = hooks.startContainer?.map { hook in
+            var h = hook
+            if h.env == nil { h.env = spec.process?.env ?? [] }
+            return h
+        }
+        return hooks
+    }
+
     /// The runtime's phases during create.
     static func runtimePhases(spec: Spec, id: String, bundle: String, pid: Int32) throws(RuntimeError) {
         let st = state(spec: spec, id: id, bundle: bundle, pid: pid, status: .creating)

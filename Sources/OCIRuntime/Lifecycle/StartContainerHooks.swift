@@ -35,7 +35,9 @@ enum StartContainerHooks {
             do throws(RuntimeError) {
                 try ExecCgroupJoin.joinSelf(paths: c.record.cgroupPaths, initPid: c.record.pid)
                 try plan.enterJoined()
-                try HookRunner.runAll(list, phase: .startContainer, state: state)
+                // Each hook's env was filled in at create (LifecycleHooks.recorded); this
+                // process's own environment is scrubbed.
+                try HookRunner.runAll(list, phase: .startContainer, state: state, inherited: [])
                 _exit(0)
             } catch {
                 try? childEnd.send(.failure(error))

@@ -76,4 +76,31 @@ enum ProcessAttributes {
         }
         try Sys.check("personality", "set personality \(p.domain)", jsonPath: "linux.personality") { sw_personality(d) }
     }
+
+    /// linux.memoryPolicy with set_mempolicy: inherited across fork and kept across execve, so
+    /// set once in the init (before it reports ready, so a refusal fails create) and in an
+    /// exec'd process. Nodes are checked against the host's online ones, unless they are
+    /// relative (MPOL_F_RELATIVE_NODES: positions within the allowed set, not node numbers).
+    static func memoryPolicy(_ p: LinuxMemoryPolicy?) throws(RuntimeError) {
+        guard let p else { return }
+        let c = try MemoryPolicyRules.check(p)
+        if c.flags & MemoryPolicyRules.relativeNodes == 0 && !c.nodes.isEmpty {
+            // A kernel without NUMA has no node directory: node 0 is all there is.
+            let text = ((try? Sys.readString("/sys/devices/system/node/online")) ?? "0").trimmingCharacters(in: " \n")
+            let online = (try? MemoryPolicyRules.nodes(text, path: "")) ?? [0]
+            let missing = c.nodes.filter { !online.contains($0) }
+            if !missing.isEmpty {
+                throw RuntimeError.config("linux.memoryPolicy.nodes",
+                    "node \(missing.map(String.init).joined(separator: ",")) is not online on this host (online: \(text))")
+            }
+        }
+        let bits = UInt.bitWidth
+        var mask = [UInt](repeating: 0, count: (MemoryPolicyRules.maxNode + bits) / bits)
+        for n in c.nodes { mask[n / bits] |= 1 << UInt(n % bits) }
+        // maxnode is one more than the bits the kernel reads (its historical off-by-one).
+        let maxnode = c.nodes.isEmpty ? 0 : UInt(mask.count * bits + 1)
+        try Sys.check("set_mempolicy", "set the memory policy \(p.mode)", jsonPath: "linux.memoryPolicy") {
+            mask.withUnsafeBufferPointer { sw_set_mempolicy(c.mode | c.flags, c.nodes.isEmpty ? nil : $0.baseAddress, maxnode) }
+        }
+    }
 }

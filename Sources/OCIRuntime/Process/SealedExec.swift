@@ -40,9 +40,10 @@ struct SealedExec {
     /// `exec`'s program is started by the stub as its child, so that the program's process,
     /// the one the container's PID namespace sees, never runs swrun's binary at all: the stub
     /// is exec'd outside that namespace (whose children it forks into) and reports the
-    /// child's PID on the sync socket as SyncMessage.initPid.
+    /// child's PID on the sync socket as SyncMessage.initPid. The child always starts a new
+    /// session (as runc's exec); with `controllingTerminal` it also takes its pty.
     struct ForkChild {
-        /// The child makes its stdin, a pty slave, its controlling terminal in a new session.
+        /// The child makes its stdin, a pty slave, its controlling terminal.
         var controllingTerminal: Bool
     }
 

@@ -31,9 +31,9 @@ final class SeccompFilter {
     deinit { if let ctx { seccomp_release(ctx) } }
 
     /// The container as the notify listener is told about it (`container`), and where
-    /// warnings go (by default the log; stage 2 forwards them to `create`).
+    /// warnings go (by default Log.warn; the init and exec forward them over the sync socket).
     static func prepare(_ config: LinuxSeccomp?, container: SeccompContainer? = nil, listener: SeccompListener? = nil,
-                        warn: (String) -> Void = { Log.write(.warning, $0) }) throws(RuntimeError) -> SeccompFilter? {
+                        warn: (String) -> Void = { Log.warn($0) }) throws(RuntimeError) -> SeccompFilter? {
         guard let config else { return nil }
         let base = "linux.seccomp"
         let defaultAction = try SeccompNames.action(config.defaultAction, errnoRet: config.defaultErrnoRet,

@@ -31,12 +31,21 @@ struct InRoot {
                           InRoot.RESOLVE_IN_ROOT | InRoot.RESOLVE_NO_MAGICLINKS)
     }
 
+    /// Symlinks on the way to a destination that lead nowhere yet (an image's
+    /// /etc/resolv.conf -> ../run/resolv.conf) are followed, as runc's securejoin does, at
+    /// most this many times (the kernel's own limit); what they lead to is created.
+    static let maxLinkHops = 40
+
     /// mkdir -p inside the root; returns an O_PATH fd of the directory.
     func mkdirAll(_ path: String, mode: mode_t = 0o755, jsonPath: String? = nil) throws(RuntimeError) -> Int32 {
+        try mkdirAll(path, mode: mode, jsonPath: jsonPath, hops: 0)
+    }
+
+    private func mkdirAll(_ path: String, mode: mode_t, jsonPath: String?, hops: Int) throws(RuntimeError) -> Int32 {
         let comps = Sys.clean("/" + path).fields("/")
         var cur = "/"
         var fd = try Sys.check("openat2", "open / in rootfs", jsonPath: jsonPath) { open("/", flags: O_PATH | O_DIRECTORY) }
-        for c in comps {
+        for (i, c) in comps.enumerated() {
             let next = cur == "/" ? "/" + c : cur + "/" + c
             var nfd = open(next, flags: O_PATH | O_DIRECTORY)
             if nfd < 0 && errno == ENOENT {
@@ -46,6 +55,17 @@ struct InRoot {
                     throw RuntimeError.sys("mkdirat", "create directory \(next) in the rootfs", errno: e, jsonPath: jsonPath)
                 }
                 nfd = open(next, flags: O_PATH | O_DIRECTORY)
+                // EEXIST, yet nothing to open: `c` is a symlink to what does not exist yet.
+                if nfd < 0 && errno == ENOENT {
+                    let followed = Result { () throws(RuntimeError) in
+                        try linkTarget(dirFd: fd, name: c, rest: comps[(i + 1)...], hops: hops, jsonPath: jsonPath)
+                    }
+                    Glibc.close(fd)
+                    if let target = try followed.get() {
+                        return try mkdirAll(target, mode: mode, jsonPath: jsonPath, hops: hops + 1)
+                    }
+                    throw RuntimeError.sys("openat2", "resolve \(next) in the rootfs", errno: ENOENT, jsonPath: jsonPath)
+                }
             }
             if nfd < 0 {
                 let e = errno
@@ -62,19 +82,60 @@ struct InRoot {
     /// Makes sure `path` exists inside the root, as a directory or (for file bind mounts and
     /// device nodes' parents) a regular file; returns an O_PATH fd of it.
     func ensure(_ path: String, directory: Bool, jsonPath: String? = nil) throws(RuntimeError) -> Int32 {
-        if directory { return try mkdirAll(path, jsonPath: jsonPath) }
+        try ensure(path, directory: directory, jsonPath: jsonPath, hops: 0)
+    }
+
+    private func ensure(_ path: String, directory: Bool, jsonPath: String?, hops: Int) throws(RuntimeError) -> Int32 {
+        if directory { return try mkdirAll(path, mode: 0o755, jsonPath: jsonPath, hops: hops) }
         let fd = open(path)
         if fd >= 0 { return fd }
         let clean = Sys.clean("/" + path)
-        let parent = try mkdirAll(Sys.dirname(of: clean), jsonPath: jsonPath)
+        let parent = try mkdirAll(Sys.dirname(of: clean), mode: 0o755, jsonPath: jsonPath, hops: hops)
         defer { Glibc.close(parent) }
-        let name = String(clean[clean.index(after: clean.lastIndex(of: "/")!)...])
+        let name = clean.fields("/").last ?? "."
         let f = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if f >= 0 { Glibc.close(f) } else if errno != EEXIST {
+        if f >= 0 {
+            Glibc.close(f)
+        } else {
             let e = errno
-            throw RuntimeError.sys("openat", "create file \(clean) in the rootfs", errno: e, jsonPath: jsonPath)
+            // O_NOFOLLOW: a symlink to a file that does not exist yet, created where it leads.
+            if e == ELOOP, let target = try linkTarget(dirFd: parent, name: name, rest: [], hops: hops, jsonPath: jsonPath) {
+                return try ensure(target, directory: false, jsonPath: jsonPath, hops: hops + 1)
+            }
+            if e != EEXIST {
+                throw RuntimeError.sys("openat", "create file \(clean) in the rootfs", errno: e, jsonPath: jsonPath)
+            }
         }
         return try Sys.check("openat2", "resolve \(clean) in the rootfs", jsonPath: jsonPath) { open(clean) }
+    }
+
+    /// When `name` in the directory `dirFd` is a symlink: the path inside the root it leads to,
+    /// with `rest` after it. An absolute target is taken from the root; a relative one from the
+    /// directory's own place in the root. ".." never climbs above the root (Sys.clean, as
+    /// RESOLVE_IN_ROOT), and every step after this one is resolved with RESOLVE_IN_ROOT again:
+    /// nothing outside the root is ever reached.
+    private func linkTarget(dirFd: Int32, name: String, rest: ArraySlice<String>, hops: Int,
+                            jsonPath: String?) throws(RuntimeError) -> String? {
+        guard let target = Sys.readLink(name, in: dirFd) else { return nil }
+        guard hops < InRoot.maxLinkHops else {
+            throw RuntimeError.sys("openat2", "follow the symlink \(name) in the rootfs", errno: ELOOP, jsonPath: jsonPath)
+        }
+        let base = target.hasPrefix("/") ? "" : try placeInRoot(dirFd, jsonPath: jsonPath)
+        return Sys.clean("/" + base + "/" + target + "/" + rest.joined(separator: "/"))
+    }
+
+    /// Where the directory `fd` lies under the root ("" for the root itself), from the paths
+    /// the kernel gives both (their names as this process sees them: no symlinks in them).
+    private func placeInRoot(_ fd: Int32, jsonPath: String?) throws(RuntimeError) -> String {
+        guard let dir = Sys.readLink(InRoot.procPath(fd)), let root = Sys.readLink(InRoot.procPath(rootFd)) else {
+            throw RuntimeError("cannot read the path of a directory in the rootfs from /proc/self/fd", jsonPath: jsonPath)
+        }
+        if dir == root { return "" }
+        let prefix = root == "/" ? "/" : root + "/"
+        guard dir.hasPrefix(prefix) else {
+            throw RuntimeError("\(dir) is not under the rootfs \(root)", jsonPath: jsonPath)
+        }
+        return String(dir.dropFirst(prefix.count))
     }
 
     /// The name through which a resolved fd can be handed to mount(2).

@@ -13,10 +13,26 @@ struct Mounter {
     /// Bind sources `create` cloned on the host side (user namespaces).
     var sources = BindSources()
 
-    func mountAll(_ mounts: [Mount]) throws(RuntimeError) {
+    /// Mounts them all; returns the root the later steps resolve in, which is a new one when
+    /// a mount went onto "/" itself: the old root's fd names the directory under that mount,
+    /// and what follows (/proc, /sys, devices) belongs on top of it, as with runc.
+    static func mountAll(_ mounts: [Mount], rootfs: String, bundle: String, userns: Bool,
+                         cgroupMount: CgroupMountPlan, sources: BindSources) throws(RuntimeError) -> InRoot {
+        var root = try InRoot(path: rootfs)
         for (i, m) in mounts.enumerated() {
-            try mountOne(m, jsonPath: "mounts[\(i)]", sourceFd: sources.fd(i))
+            do throws(RuntimeError) {
+                try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount, sources: sources)
+                    .mountOne(m, jsonPath: "mounts[\(i)]", sourceFd: sources.fd(i))
+                if Sys.clean(m.destination) == "/" {
+                    root.close()
+                    root = try InRoot(path: rootfs)
+                }
+            } catch {
+                root.close()
+                throw error
+            }
         }
+        return root
     }
 
     /// A bind's source as the host names it: relative ones are under the bundle.
@@ -66,17 +82,15 @@ struct Mounter {
         } else {
             // runc gives a tmpfs without mode= the mode of a directory it covers; one created
             // just now keeps tmpfs's own 1777 (docker's --tmpfs for a non-root user needs it).
+            // Given to the mount as its mode= rather than by a chmod afterwards, which a
+            // read-only tmpfs refuses (it stayed 1777).
             var covered = stat()
             let keepMode = type == "tmpfs" && existed >= 0 && !opts.data.contains { $0.hasPrefix("mode=") }
                 && fstat(target, &covered) == 0
-            defer {
-                if keepMode {
-                    try? withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
-                        _ = chmod(p, covered.st_mode & 0o7777)
-                    }
-                }
+            var data = opts.dataString
+            if keepMode {
+                data += (data.isEmpty ? "" : ",") + "mode=0" + String(covered.st_mode & 0o7777, radix: 8)
             }
-            let data = opts.dataString
             let rc = data.isEmpty ? mount(source, dest, type, opts.flags, nil)
                                   : data.withCString { mount(source, dest, type, opts.flags, $0) }
             if rc != 0 {

@@ -57,10 +57,10 @@ struct RootfsSetup {
             }
         }
 
-        let root = try InRoot(path: rootfs)
-        defer { root.close() }
         let mounts = spec.mounts ?? []
-        try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount, sources: bindSources).mountAll(mounts)
+        let root = try Mounter.mountAll(mounts, rootfs: rootfs, bundle: bundle, userns: userns, cgroupMount: cgroupMount,
+                                        sources: bindSources)
+        defer { root.close() }
         let devMounted = mounts.contains { Sys.clean($0.destination) == "/dev" && !MountOptions.parse($0.options).bind && $0.type != "bind" }
         let devpts = mounts.contains { Sys.clean($0.destination) == "/dev/pts" }
         try DeviceSetup(root: root, userns: userns).createAll(spec.linux?.devices)
