@@ -22,6 +22,8 @@ struct Exec: ParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "add a capability") var cap: [String] = []
     @Flag(name: .customLong("no-new-privs"), help: "set no_new_privs") var noNewPrivs = false
     @Option(name: .customLong("preserve-fds"), help: "pass N additional file descriptors") var preserveFds: Int = 0
+    @Option(name: .customLong("cgroup"), help: "run in a sub-cgroup of the container's: [CONTROLLER[,CONTROLLER]:]PATH (repeatable)")
+    var cgroup: [String] = []
     @Option(name: .customLong("process-label"), help: "accepted for runc compatibility (no SELinux here)")
     var processLabel: String?
     @Option(name: .customLong("apparmor"), help: "accepted for runc compatibility (no AppArmor here)")
@@ -59,6 +61,7 @@ struct Exec: ParsableCommand {
         o.pidFile = pidFile
         o.consoleSocket = consoleSocket
         o.preserveFds = preserveFds
+        o.subCgroups = cgroup
         let status = try ContainerExec.run(store: store, options: o)
         if status != 0 { throw ExitCode(status) }
     }

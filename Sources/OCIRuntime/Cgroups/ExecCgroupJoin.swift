@@ -42,4 +42,63 @@ enum ExecCgroupJoin {
               let v2 = (try? CgroupHierarchies.discover())?.first(where: { $0.isV2 }) else { return nil }
         return v2.directory(for: path)
     }
+
+    /// `exec --cgroup [CONTROLLER[,CONTROLLER]:]PATH` (runc 1.2): the container's cgroup paths
+    /// with PATH below each one the value names (all of them without a controller prefix, which
+    /// is then the only value). Each sub-cgroup must exist and stay below the container's.
+    static func subCgroups(_ values: [String], of c: Container) throws(RuntimeError) -> [String] {
+        let paths = c.record.cgroupPaths
+        guard !values.isEmpty else { return paths }
+        try c.requireCgroup("exec into a sub-cgroup of")
+        var byController: [String: String] = [:]
+        var all: String? = nil
+        for v in values {
+            let parts = v.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            switch parts.count {
+            case 1:
+                guard values.count == 1 else {
+                    throw RuntimeError("invalid --cgroup \"\(v)\": with several values each needs its CONTROLLER: prefix")
+                }
+                all = parts[0]
+            case 2:
+                for ctrl in parts[0].split(separator: ",").map(String.init) {
+                    if byController[ctrl] != nil {
+                        throw RuntimeError("invalid --cgroup: controller \"\(ctrl)\" given more than once")
+                    }
+                    byController[ctrl] = parts[1]
+                }
+            default:
+                throw RuntimeError("invalid --cgroup \"\(v)\": use [CONTROLLER[,CONTROLLER]:]PATH")
+            }
+        }
+        let hierarchies = (try? CgroupHierarchies.discover()) ?? []
+        var out: [String] = []
+        var used = Set<String>()
+        for p in paths {
+            let h = hierarchies.first { p == $0.mountPoint || p.hasPrefix($0.mountPoint + "/") }
+            var sub = all
+            if sub == nil, let h {
+                if h.isV2 {
+                    sub = byController[""]
+                    used.insert("")
+                } else if let ctrl = h.controllers.first(where: { byController[$0] != nil }) {
+                    sub = byController[ctrl]
+                    for c in h.controllers { used.insert(c) }
+                }
+            }
+            guard let sub else { out.append(p); continue }
+            let target = Sys.clean(p + "/" + sub)
+            guard target.hasPrefix(p + "/") else {
+                throw RuntimeError("invalid --cgroup \"\(sub)\": must name a sub-cgroup below the container's")
+            }
+            guard Sys.isDirectory(target) else {
+                throw RuntimeError("--cgroup: \(target) does not exist (a sub-cgroup must exist before exec joins it)")
+            }
+            out.append(target)
+        }
+        if let unknown = byController.keys.sorted().first(where: { !used.contains($0) }), all == nil {
+            throw RuntimeError("--cgroup: the container has no cgroup with controller \"\(unknown)\"")
+        }
+        return out
+    }
 }

@@ -11,6 +11,8 @@ public struct ExecOptions: Sendable {
     public var pidFile: String?
     public var consoleSocket: String?
     public var preserveFds = 0
+    /// `--cgroup` values (runc 1.2): sub-cgroups of the container's to run in.
+    public var subCgroups: [String] = []
 
     public init(id: String, process: Process) {
         self.id = id
@@ -61,7 +63,8 @@ public enum ContainerExec {
         // written to cgroup.procs takes the kernel's threadgroup lock for writing, which waits
         // for an RCU grace period. When the kernel refuses (a busy cgroup, before 5.7) this is
         // a fork and the process joins itself, with ExecCgroupJoin's fallbacks.
-        let v2Dir = ExecCgroupJoin.v2Path(c.record.cgroupPaths)
+        let cgroupPaths = try ExecCgroupJoin.subCgroups(o.subCgroups, of: c)
+        let v2Dir = ExecCgroupJoin.v2Path(cgroupPaths)
         let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
         var placed: Int32 = 0
         let stage1 = cgroupFd >= 0 ? sw_clone_into(0, cgroupFd, &placed) : sw_fork()
@@ -72,7 +75,7 @@ public enum ContainerExec {
         }
         if stage1 == 0 {
             parentEnd.close()
-            let joinPaths = placed != 0 ? c.record.cgroupPaths.filter { $0 != v2Dir } : c.record.cgroupPaths
+            let joinPaths = placed != 0 ? cgroupPaths.filter { $0 != v2Dir } : cgroupPaths
             ExecProcess.stage1(plan: plan, cgroupPaths: joinPaths, initPid: c.record.pid, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))

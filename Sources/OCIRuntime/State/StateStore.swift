@@ -152,9 +152,13 @@ public struct StateStore: Sendable {
     /// that reports success must have removed it.
     func remove(_ id: String) throws(RuntimeError) {
         let d = dir(id)
+        var ours = stat()
+        guard lstat(d, &ours) == 0 else { return }
         Sys.removeAll(d)
-        var st = stat()
-        if lstat(d, &st) == 0 {
+        // Still there only if removing failed: a directory at the path with another inode is a
+        // new create's of the same ID, made right after ours went, and not ours to touch.
+        var now = stat()
+        if lstat(d, &now) == 0 && now.st_dev == ours.st_dev && now.st_ino == ours.st_ino {
             let e = rmdir(d) == 0 ? 0 : errno
             if e != 0 { throw RuntimeError.sys("rmdir", "remove the state directory \(d)", errno: e) }
         }
