@@ -24,9 +24,9 @@ struct Exec: ParsableCommand {
     @Option(name: .customLong("preserve-fds"), help: "pass N additional file descriptors") var preserveFds: Int = 0
     @Option(name: .customLong("cgroup"), help: "run in a sub-cgroup of the container's: [CONTROLLER[,CONTROLLER]:]PATH (repeatable)")
     var cgroup: [String] = []
-    @Option(name: .customLong("process-label"), help: "accepted for runc compatibility (no SELinux here)")
+    @Option(name: .customLong("process-label"), help: "SELinux label of the process (refused: not supported)")
     var processLabel: String?
-    @Option(name: .customLong("apparmor"), help: "accepted for runc compatibility (no AppArmor here)")
+    @Option(name: .customLong("apparmor"), help: "AppArmor profile of the process")
     var apparmor: String?
     @Argument(help: "container id") var id: String
     @Argument(parsing: .captureForPassthrough, help: "command and arguments") var args: [String] = []
@@ -49,13 +49,15 @@ struct Exec: ParsableCommand {
 
     func execute() throws {
         let c = try Container(store: store, id: id)
-        let p: Process
+        var p: Process
         if let file = process {
             p = try Process.parse(try HostFiles.read(file))
         } else {
             guard !args.isEmpty else { throw CLIError("exec needs a command, or --process FILE") }
             p = try processFromFlags(base: try ContainerExec.containerSpec(c).process)
         }
+        if let apparmor { p.apparmorProfile = apparmor }
+        if let processLabel { p.selinuxLabel = processLabel }
         var o = ExecOptions(id: id, process: p)
         o.detach = detach
         o.pidFile = pidFile

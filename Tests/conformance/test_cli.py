@@ -8,6 +8,7 @@ import signal
 import subprocess
 
 import pytest
+from pathlib import Path
 
 from conftest import CMD_TIMEOUT, IS_RUNC, IS_SWRUN
 
@@ -138,10 +139,45 @@ def test_startup_does_not_read_proc_maps(h):
     assert not [l for l in opened if "/proc/self/maps" in l], opened
 
 
-@pytest.mark.swrun_only  # runc 1.1.5 fails create when AppArmor is absent
-def test_unsupported_lsm_labels_are_warned_not_ignored(h):
+def _apparmor_enabled() -> bool:
+    try:
+        return Path("/sys/kernel/security/apparmor").is_dir() and \
+            Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("field,value", [("apparmorProfile", "docker-default"), ("selinuxLabel", "system_u:system_r:container_t:s0")])
+def test_lsm_label_that_cannot_be_applied_fails_create(h, field, value):
+    # runtime.md: a property that cannot be applied is an error (runc 1.1.5 fails both too).
+    # AppArmor for real is tested in the VM (Tests/vm/cgroupfs/test_apparmor.py).
+    if field == "apparmorProfile" and _apparmor_enabled():
+        pytest.skip("AppArmor is enabled on this host")
     cfg = h.config(["true"])
-    cfg["process"]["apparmorProfile"] = "docker-default"
+    cfg["process"][field] = value
+    ctid, r = h.create(cfg)
+    assert r.rc == 1, r
+    if IS_SWRUN:
+        assert f"process.{field}" in r.err and "not enabled" in r.err, r.err
+    assert h.state(ctid).rc != 0
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 ignores --apparmor where AppArmor is absent
+def test_exec_apparmor_that_cannot_be_applied_fails(h):
+    if _apparmor_enabled():
+        pytest.skip("AppArmor is enabled on this host")
+    ctid, r = h.create(h.config(["sleep", "100"]))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    e = h.rt("exec", "--apparmor", "docker-default", ctid, "sh", "-c", "echo ran")
+    assert e.rc == 255 and "ran" not in e.out, e
+    assert "process.apparmorProfile" in e.err, e.err
+
+
+@pytest.mark.swrun_only  # runc 1.1.5 ignores it silently
+def test_mount_label_without_selinux_is_warned(h):
+    cfg = h.config(["true"])
+    cfg["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0"
     ctid, r = h.create(cfg)
     assert r.rc == 0, r
-    assert "process.apparmorProfile" in r.err and "not applied" in r.err, r.err
+    assert "linux.mountLabel" in r.err and "not applied" in r.err, r.err

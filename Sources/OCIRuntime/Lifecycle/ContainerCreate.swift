@@ -245,6 +245,8 @@ enum RuntimeChecks {
         try DeviceRules.validate(spec: spec)
         try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(spec.linux?.resources)
         try NetDevices.checkHost(spec)
+        try AppArmor.check(process.apparmorProfile, jsonPath: "process.apparmorProfile")
+        try SELinux.refuseLabel(process.selinuxLabel, jsonPath: "process.selinuxLabel")
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

@@ -63,6 +63,8 @@ public enum ContainerExec {
         // written to cgroup.procs takes the kernel's threadgroup lock for writing, which waits
         // for an RCU grace period. When the kernel refuses (a busy cgroup, before 5.7) this is
         // a fork and the process joins itself, with ExecCgroupJoin's fallbacks.
+        try SELinux.refuseLabel(o.process.selinuxLabel, jsonPath: "process.selinuxLabel")
+        try AppArmor.check(o.process.apparmorProfile, jsonPath: "process.apparmorProfile")
         let cgroupPaths = try ExecCgroupJoin.subCgroups(o.subCgroups, of: c)
         let v2Dir = ExecCgroupJoin.v2Path(cgroupPaths)
         let cgroupFd = v2Dir.map { open($0, O_PATH | O_DIRECTORY | O_CLOEXEC) } ?? -1
@@ -120,8 +122,11 @@ enum ExecProcess {
         _ = sw_prctl(InitProcess.PR_SET_PDEATHSIG, UInt(SIGKILL), 0, 0, 0)
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
         sw_scrub_environment()
+        let apparmor: Int32?
         do throws(RuntimeError) {
             try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
+            // Before the container's mounts: the host's /proc shows this process.
+            apparmor = try AppArmor.openExecAttribute(process.apparmorProfile, jsonPath: "process.apparmorProfile")
             try plan.enterJoined()
             plan.closeJoins()
         } catch {
@@ -129,7 +134,7 @@ enum ExecProcess {
             _exit(1)
         }
         enterProgram(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console,
-                     listener: listener, container: container)
+                     listener: listener, container: container, apparmor: apparmor)
     }
 
     /// Everything the program's process needs, done here, outside the container's PID
@@ -141,7 +146,8 @@ enum ExecProcess {
     /// The seccomp filter is loaded here and inherited: the stub's fork, setsid, ioctl, fcntl,
     /// writev and execve run under it. A listener's state names this process's PID.
     static func enterProgram(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
-                             console: Int32?, listener: SeccompListener?, container: SeccompContainer) -> Never {
+                             console: Int32?, listener: SeccompListener?, container: SeccompContainer,
+                             apparmor: Int32?) -> Never {
         var env = process.env ?? []
         let user = process.user ?? User(uid: 0, gid: 0)
         let executable: String
@@ -164,6 +170,7 @@ enum ExecProcess {
                 warn: { try? ch.send(.warning($0)) })
             try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
             for w in Capabilities(process.capabilities ?? LinuxCapabilities()).warnings { try ch.send(.warning(w)) }
+            if let apparmor { try AppArmor.setOnExec(apparmor, profile: process.apparmorProfile ?? "", jsonPath: "process.apparmorProfile") }
             try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: filter)
         } catch {
             try? ch.send(.failure(error))

@@ -26,7 +26,7 @@ public enum Features {
                     ("supportedFlags", strings(["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
                                                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])),
                 ])),
-                ("apparmor", .object([("enabled", .bool(false))])),
+                ("apparmor", .object([("enabled", .bool(true))])),
                 ("selinux", .object([("enabled", .bool(false))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("netDevices", .object([("enabled", .bool(true))])),

@@ -221,13 +221,15 @@ enum InitProcess {
             if !env.contains(where: { $0.hasPrefix("HOME=") }) {
                 env.append("HOME=" + UserSwitch.home(uid: user.uid))
             }
-            // Not applied, and said so rather than skipped silently: this build has no LSM support.
-            for (path, value) in [("process.apparmorProfile", process.apparmorProfile),
-                                  ("process.selinuxLabel", process.selinuxLabel),
-                                  ("linux.mountLabel", spec.linux?.mountLabel)] {
-                if let v = value, !v.isEmpty {
-                    try ch.send(.warning("\(path): \"\(v)\" is not applied: swrun has no AppArmor/SELinux support yet"))
-                }
+            // Checked before create: a label is refused unless SELinux is enabled (it never is
+            // here); a mount label without SELinux is nothing to apply (runc ignores it too).
+            if let v = spec.linux?.mountLabel, !v.isEmpty {
+                try ch.send(.warning("linux.mountLabel: \"\(v)\" is not applied: SELinux is not enabled on this host"))
+            }
+            // Before `ready`, so that a profile the kernel refuses fails create; it takes effect
+            // at the next execve, the stub's.
+            if let fd = try AppArmor.openExecAttribute(process.apparmorProfile, jsonPath: "process.apparmorProfile") {
+                try AppArmor.setOnExec(fd, profile: process.apparmorProfile ?? "", jsonPath: "process.apparmorProfile")
             }
             // Kept across the execs of the stub and of the program; last, so that swrun's own
             // setup above allocates as it always does.
