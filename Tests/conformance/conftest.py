@@ -229,6 +229,15 @@ def processes_under(*paths: str) -> list[tuple[int, str, str]]:
     return found
 
 
+def apparmor_enabled() -> bool:
+    """What swrun and runc check: securityfs shows AppArmor and its module says enabled."""
+    try:
+        return Path("/sys/kernel/security/apparmor").is_dir() and \
+            Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
+    except OSError:
+        return False
+
+
 def cap_mask(names) -> str:
     """Hex bitmask as shown in /proc/<pid>/status for a list of CAP_* names."""
     mask = 0

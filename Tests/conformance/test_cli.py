@@ -8,9 +8,8 @@ import signal
 import subprocess
 
 import pytest
-from pathlib import Path
 
-from conftest import CMD_TIMEOUT, IS_RUNC, IS_SWRUN
+from conftest import CMD_TIMEOUT, IS_RUNC, IS_SWRUN, apparmor_enabled
 
 
 def test_log_format_json_error_lines(h):
@@ -139,19 +138,11 @@ def test_startup_does_not_read_proc_maps(h):
     assert not [l for l in opened if "/proc/self/maps" in l], opened
 
 
-def _apparmor_enabled() -> bool:
-    try:
-        return Path("/sys/kernel/security/apparmor").is_dir() and \
-            Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("field,value", [("apparmorProfile", "docker-default"), ("selinuxLabel", "system_u:system_r:container_t:s0")])
 def test_lsm_label_that_cannot_be_applied_fails_create(h, field, value):
     # runtime.md: a property that cannot be applied is an error (runc 1.1.5 fails both too).
     # AppArmor for real is tested in the VM (Tests/vm/cgroupfs/test_apparmor.py).
-    if field == "apparmorProfile" and _apparmor_enabled():
+    if field == "apparmorProfile" and apparmor_enabled():
         pytest.skip("AppArmor is enabled on this host")
     cfg = h.config(["true"])
     cfg["process"][field] = value
@@ -164,7 +155,7 @@ def test_lsm_label_that_cannot_be_applied_fails_create(h, field, value):
 
 @pytest.mark.swrun_only  # runc 1.1.5 ignores --apparmor where AppArmor is absent
 def test_exec_apparmor_that_cannot_be_applied_fails(h):
-    if _apparmor_enabled():
+    if apparmor_enabled():
         pytest.skip("AppArmor is enabled on this host")
     ctid, r = h.create(h.config(["sleep", "100"]))
     assert r.rc == 0, r

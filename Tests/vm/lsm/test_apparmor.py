@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -29,17 +28,9 @@ profile {PROFILE_NAME} flags=(attach_disconnected,mediate_deleted) {{
 WRITE = "(echo x > /etc/probe) 2>/dev/null && echo wrote || echo denied"
 
 
-def apparmor_enabled() -> bool:
-    try:
-        return Path("/sys/kernel/security/apparmor").is_dir() and \
-            Path("/sys/module/apparmor/parameters/enabled").read_text().startswith("Y")
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def profile(tmp_path_factory):
-    if not apparmor_enabled():
+    if not harness.apparmor_enabled():
         pytest.fail("AppArmor is not enabled in this VM's kernel", pytrace=False)
     parser = shutil.which("apparmor_parser") or "/usr/sbin/apparmor_parser"
     f = tmp_path_factory.mktemp("apparmor") / PROFILE_NAME
