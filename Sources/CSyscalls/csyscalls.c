@@ -19,6 +19,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -340,6 +341,10 @@ int sw_read_signalfd(int fd) {
     } while (n < 0 && errno == EINTR);
     if (n != sizeof info) return -1;
     return (int)info.ssi_signo;
+}
+
+int sw_set_selinux_label(const char *path, const char *label) {
+    return setxattr(path, "security.selinux", label, strlen(label), 0);
 }
 
 long sw_join_session_keyring(const char *name) {

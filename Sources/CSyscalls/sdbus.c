@@ -13,7 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #define SD_FUNCS(X)                                                                   \
-    X(sd_bus_open_system) X(sd_bus_new) X(sd_bus_set_address) X(sd_bus_start)         \
+    X(sd_bus_open_system) X(sd_bus_open_user) X(sd_bus_new) X(sd_bus_set_address) X(sd_bus_start)         \
     X(sd_bus_flush_close_unref) X(sd_bus_message_new_method_call)                     \
     X(sd_bus_message_append) X(sd_bus_message_append_basic)                           \
     X(sd_bus_message_append_array) X(sd_bus_message_open_container)                   \
@@ -83,10 +83,25 @@ static int connect_private(sd_bus **out) {
     return 0;
 }
 
-sw_sdbus *sw_sdbus_open(char *err, size_t errlen) {
+sw_sdbus *sw_sdbus_open(int user, char *err, size_t errlen) {
     if (load(err, errlen) < 0) return NULL;
     sw_sdbus *b = calloc(1, sizeof *b);
     if (!b) { snprintf(err, errlen, "out of memory"); return NULL; }
+    if (user) {
+        // The user's own manager, on the session bus ($DBUS_SESSION_BUS_ADDRESS or
+        // $XDG_RUNTIME_DIR/bus). From a user namespace too: sd-bus's EXTERNAL auth lets the bus
+        // take the caller's uid from the socket, which the kernel maps to the user's own.
+        int r = sd.sd_bus_open_user(&b->bus);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot connect to the user's systemd over D-Bus (%s): %s",
+                     getenv("DBUS_SESSION_BUS_ADDRESS") ? "$DBUS_SESSION_BUS_ADDRESS"
+                     : getenv("XDG_RUNTIME_DIR") ? "$XDG_RUNTIME_DIR/bus" : "no $XDG_RUNTIME_DIR",
+                     strerror(-r));
+            free(b);
+            return NULL;
+        }
+        return b;
+    }
     // The private socket needs no bus daemon and saves its round trips; systemd lets only
     // root use it, as systemctl does.
     if (geteuid() == 0 && connect_private(&b->bus) == 0) {
@@ -330,16 +345,34 @@ int sw_sdbus_reset_failed_unit(sw_sdbus *b, const char *unit) {
     return r < 0 ? r : 0;
 }
 
-int sw_sdbus_version(sw_sdbus *b) {
+int sw_sdbus_attach(sw_sdbus *b, const char *unit, uint32_t pid) {
     sd_bus_error e = SD_BUS_ERROR_NULL;
-    char *v = NULL;
+    int r = sd.sd_bus_call_method(b->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager", "AttachProcessesToUnit", &e, NULL,
+                                  "ssau", unit, "", 1, pid);
+    if (r < 0) fail(b, r, "AttachProcessesToUnit", &e);
+    sd.sd_bus_error_free(&e);
+    return r < 0 ? r : 0;
+}
+
+int sw_sdbus_manager_string(sw_sdbus *b, const char *property, char **out) {
+    sd_bus_error e = SD_BUS_ERROR_NULL;
+    *out = NULL;
     int r = sd.sd_bus_get_property_string(b->bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                                          "org.freedesktop.systemd1.Manager", "Version", &e, &v);
+                                          "org.freedesktop.systemd1.Manager", property, &e, out);
     if (r < 0) {
-        fail(b, r, "read systemd's Version", &e);
-        sd.sd_bus_error_free(&e);
-        return r;
+        char what[96];
+        snprintf(what, sizeof what, "read systemd's %s", property);
+        fail(b, r, what, &e);
     }
+    sd.sd_bus_error_free(&e);
+    return r < 0 ? r : 0;
+}
+
+int sw_sdbus_version(sw_sdbus *b) {
+    char *v = NULL;
+    int r = sw_sdbus_manager_string(b, "Version", &v);
+    if (r < 0) return r;
     // "252.39-1~deb12u2", "v245.4-1.fc32", "245": the leading number.
     const char *p = v;
     while (*p == '"' || *p == 'v') p++;

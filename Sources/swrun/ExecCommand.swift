@@ -24,7 +24,7 @@ struct Exec: ParsableCommand {
     @Option(name: .customLong("preserve-fds"), help: "pass N additional file descriptors") var preserveFds: Int = 0
     @Option(name: .customLong("cgroup"), help: "run in a sub-cgroup of the container's: [CONTROLLER[,CONTROLLER]:]PATH (repeatable)")
     var cgroup: [String] = []
-    @Option(name: .customLong("process-label"), help: "SELinux label of the process (refused: not supported)")
+    @Option(name: .customLong("process-label"), help: "SELinux label of the process")
     var processLabel: String?
     @Option(name: .customLong("apparmor"), help: "AppArmor profile of the process")
     var apparmor: String?

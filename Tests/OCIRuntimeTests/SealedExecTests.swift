@@ -92,7 +92,8 @@ final class SealedExecTests: XCTestCase {
         XCTAssertEqual(waitpid(stubPid, &status, 0), stubPid)
         XCTAssertEqual(sw_wexitstatus(status), 0)
         var waited = 0
-        while !Sys.exists(marker) && waited < 2000 { usleep(1000); waited += 1 }
+        // The shell creates the file before it writes to it: wait for the whole line.
+        while !((try? Sys.readString(marker))?.hasSuffix("\n") ?? false) && waited < 2000 { usleep(1000); waited += 1 }
         XCTAssertEqual(try Sys.readString(marker), "\(child)\n", "the program runs as the reported child")
     }
 

@@ -10,7 +10,7 @@ final class SyncMessageTests: XCTestCase {
     func testEveryCaseRoundTrips() throws {
         let all: [SyncMessage] = [
             .proceed, .mapIDs, .idsMapped, .initPid(12345), .initPid(1), .ready, .runHooks, .hooksDone(4242),
-            .moveNetDevices, .netDevicesMoved,
+            .moveNetDevices, .netDevicesMoved, .joinCgroup, .cgroupJoined,
             .warning("disk \"almost\" full\n\u{1}é"), .warning(""),
             .failure(RuntimeError("mount proc on /proc", jsonPath: "mounts[3]", syscall: "mount", errno: 13,
                                   hint: "use a user namespace")),
@@ -35,12 +35,14 @@ final class SyncMessageTests: XCTestCase {
         case .ready: return "ready"
         case .moveNetDevices: return "moveNetDevices"
         case .netDevicesMoved: return "netDevicesMoved"
+        case .joinCgroup: return "joinCgroup"
+        case .cgroupJoined: return "cgroupJoined"
         case .warning: return "warning"
         case .failure: return "failure"
         }
     }
     static let caseNames = ["proceed", "mapIDs", "idsMapped", "initPid", "runHooks", "hooksDone", "ready", "moveNetDevices", "netDevicesMoved",
-                            "warning", "failure"]
+                            "joinCgroup", "cgroupJoined", "warning", "failure"]
 
     /// A PID or errno beyond Int32 in a message is refused, not trapped on.
     func testOutOfRangeNumbersAreNotMessages() throws {

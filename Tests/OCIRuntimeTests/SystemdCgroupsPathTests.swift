@@ -32,6 +32,23 @@ final class SystemdCgroupsPathTests: XCTestCase {
         XCTAssertEqual(p.cgroup, "/a.slice/a-b.slice/a-b-c.slice/swrun-c1.scope")
     }
 
+    func testRootlessDefaultSliceIsTheUsersOwn() throws {
+        // In a user's manager, as runc's rootless default.
+        XCTAssertEqual(try SystemdCgroupsPath.parse(nil, id: "c1", defaultSlice: "user.slice").cgroup,
+                       "/user.slice/swrun-c1.scope")
+        XCTAssertEqual(try SystemdCgroupsPath.parse(":p:n", id: "x", defaultSlice: "user.slice").cgroup,
+                       "/user.slice/p-n.scope")
+    }
+
+    func testUnitCgroupBelowAUsersManager() throws {
+        XCTAssertEqual(try SystemdCgroup.below("/user.slice/user-1000.slice/user@1000.service", "/user.slice/p-n.scope"),
+                       "/user.slice/user-1000.slice/user@1000.service/user.slice/p-n.scope")
+        XCTAssertEqual(try SystemdCgroup.below("/", "/user.slice/p-n.scope"), "/user.slice/p-n.scope")
+        for bad in ["", "relative/x", "/a/../b", "/a/./b"] {
+            XCTAssertThrowsError(try SystemdCgroup.below(bad, "/user.slice/p-n.scope"), bad)
+        }
+    }
+
     func testRootSlice() throws {
         XCTAssertEqual(try SystemdCgroupsPath.expandSlice("-.slice"), "/")
         XCTAssertEqual(try SystemdCgroupsPath.parse("-.slice:p:n", id: "x").cgroup, "/p-n.scope")

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run.sh [--systemd] [--timeout SECONDS] [--memory SIZE] [--rwdir DIR]... -- COMMAND [ARG...]
+# run.sh [--systemd] [--timeout SECONDS] [--memory SIZE] [--rwdir DIR]... [--kernel-args ARGS] -- COMMAND [ARG...]
 #
 # Boots ONE test VM (vng, TCG: nested KVM hangs on these machines) with pure cgroup v2 and every
 # controller, runs COMMAND inside it from the current directory, streams its output to stdout and
@@ -9,6 +9,7 @@
 # and python are usable as they are); /tmp and /run are writable tmpfs, and each --rwdir is a
 # host directory the guest may write.
 #   plain      vng's own init; `cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1`.
+#   --kernel-args  more kernel arguments (plain boot), e.g. "security=selinux selinux=1".
 #   --systemd  systemd 252 as PID 1. The host has /.dockerenv, so the guest's systemd thinks it
 #              runs in a container and ignores systemd.* kernel arguments: they go through
 #              SYSTEMD_PROC_CMDLINE instead, and `container=` clears the guess. vng does not mount
@@ -18,18 +19,20 @@
 # only when the VM failed.
 set -euo pipefail
 
-usage() { echo "usage: $0 [--systemd] [--timeout SECONDS] [--memory SIZE] [--rwdir DIR]... -- COMMAND [ARG...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--systemd] [--timeout SECONDS] [--memory SIZE] [--rwdir DIR]... [--kernel-args ARGS] -- COMMAND [ARG...]" >&2; exit 2; }
 
 systemd=0
 timeout=1200
 memory=2G
 rwdirs=()
+kernel_args=""
 while [ $# -gt 0 ]; do
     case $1 in
         --systemd) systemd=1; shift ;;
         --timeout) [ $# -ge 2 ] || usage; timeout=$2; shift 2 ;;
         --memory) [ $# -ge 2 ] || usage; memory=$2; shift 2 ;;
         --rwdir) [ $# -ge 2 ] || usage; rwdirs+=("$(realpath "$2")"); shift 2 ;;
+        --kernel-args) [ $# -ge 2 ] || usage; kernel_args=$2; shift 2 ;;
         --) shift; break ;;
         *) usage ;;
     esac
@@ -110,7 +113,7 @@ if [ $systemd = 1 ]; then
     sd="$sd systemd.mask=containerd.service"
     args+=(--systemd --append "container= cgroup_no_v1=all \"SYSTEMD_PROC_CMDLINE=$sd\"")
 else
-    args+=(--append "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all" --exec "$res/wrapper.sh")
+    args+=(--append "systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all $kernel_args" --exec "$res/wrapper.sh")
 fi
 
 start=$(date +%s)

@@ -91,6 +91,9 @@ int sw_read_signalfd(int fd);
 
 // A fresh session keyring for the container (runc's default; --no-new-keyring skips it).
 long sw_join_session_keyring(const char *name);
+/* setxattr(path, "security.selinux", label): a file's SELinux label (glibc's xattr header is
+   not in Swift's Glibc module). */
+int sw_set_selinux_label(const char *path, const char *label);
 
 // errno as an lvalue for callers that must reset it.
 void sw_set_errno(int value);

@@ -10,9 +10,10 @@
 
 typedef struct sw_sdbus sw_sdbus;
 
-// Loads libsystemd.so.0 and connects to systemd: its private socket when we may use it
-// (root), else the system bus. NULL on failure with the reason in err.
-sw_sdbus *sw_sdbus_open(char *err, size_t errlen);
+// Loads libsystemd.so.0 and connects to systemd: with user, the user's own manager over the
+// session bus (rootless); else the system manager, on its private socket when we may use it
+// (root), else over the system bus. NULL on failure with the reason in err.
+sw_sdbus *sw_sdbus_open(int user, char *err, size_t errlen);
 void sw_sdbus_close(sw_sdbus *b);
 // The last failure: its message, and its D-Bus error name ("" when it was not a D-Bus error).
 const char *sw_sdbus_error(const sw_sdbus *b);
@@ -42,7 +43,11 @@ int sw_sdbus_commit(sw_sdbus *b, uint64_t timeout_usec, char *result, size_t res
 // StopUnit(unit, "replace") and the wait for its job, as commit.
 int sw_sdbus_stop_unit(sw_sdbus *b, const char *unit, uint64_t timeout_usec, char *result, size_t resultlen);
 int sw_sdbus_reset_failed_unit(sw_sdbus *b, const char *unit);
+// AttachProcessesToUnit(unit, "", [pid]): the manager moves a process into the unit's cgroup.
+int sw_sdbus_attach(sw_sdbus *b, const char *unit, uint32_t pid);
 // systemd's version ("252.39-1" → 252), or a negative errno.
 int sw_sdbus_version(sw_sdbus *b);
+// A string property of the manager ("ControlGroup"); *out is malloc'd, for the caller to free.
+int sw_sdbus_manager_string(sw_sdbus *b, const char *property, char **out);
 
 #endif

@@ -108,7 +108,7 @@ enum CgroupManagers {
     static func make(spec: Spec, id: String, systemd: Bool, rootless: Bool = false) throws(RuntimeError) -> CgroupManager {
         let driver: CgroupManager
         if systemd {
-            driver = try SystemdCgroup(spec: spec, id: id, hierarchies: CgroupHierarchies.discover())
+            driver = try SystemdCgroup(spec: spec, id: id, hierarchies: CgroupHierarchies.discover(), user: rootless)
         } else {
             driver = try CgroupFS(hierarchies: CgroupHierarchies.discover(), cgroupsPath: spec.linux?.cgroupsPath, id: id)
         }

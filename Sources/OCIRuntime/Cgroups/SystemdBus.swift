@@ -14,12 +14,26 @@ final class SystemdBus {
     private init(_ handle: OpaquePointer) { self.handle = handle }
     deinit { sw_sdbus_close(handle) }
 
-    static func connect() throws(RuntimeError) -> SystemdBus {
+    /// user: the caller's own systemd (`systemd --user`), as rootless containers use it.
+    static func connect(user: Bool = false) throws(RuntimeError) -> SystemdBus {
         var err = [CChar](repeating: 0, count: 512)
-        guard let h = sw_sdbus_open(&err, err.count) else {
-            throw RuntimeError(text(err), hint: "the systemd cgroup driver needs systemd's D-Bus API")
+        guard let h = sw_sdbus_open(user ? 1 : 0, &err, err.count) else {
+            throw RuntimeError(text(err), hint: user
+                ? "rootless --systemd-cgroup needs the user's systemd instance and its session bus (a login session or `loginctl enable-linger`)"
+                : "the systemd cgroup driver needs systemd's D-Bus API")
         }
         return SystemdBus(h)
+    }
+
+    /// The manager's own cgroup ("/user.slice/user-1000.slice/user@1000.service" for a user's
+    /// manager): its slices live below it.
+    func controlGroup() throws(RuntimeError) -> String {
+        var out: UnsafeMutablePointer<CChar>?
+        guard sw_sdbus_manager_string(handle, "ControlGroup", &out) == 0, let out else {
+            throw RuntimeError("cannot find the systemd manager's cgroup: \(lastError)")
+        }
+        defer { free(out) }
+        return String(cString: out)
     }
 
     private var lastError: String { String(cString: sw_sdbus_error(handle)) }
@@ -83,6 +97,14 @@ final class SystemdBus {
             Log.warn("stopping the systemd unit \(unit) ended \"\(text(result))\"")
         }
         resetFailedUnit(unit)
+    }
+
+    /// The manager moves the process into the unit's cgroup. A user's manager asks the system's
+    /// to do it when the process sits outside its subtree (a login session's scope).
+    func attach(pid: Int32, to unit: String) throws(RuntimeError) {
+        guard let p = UInt32(exactly: pid), sw_sdbus_attach(handle, unit, p) == 0 else {
+            throw RuntimeError("cannot move process \(pid) into the systemd unit \(unit): \(lastError)")
+        }
     }
 
     /// Forgets a failed unit; nothing to do for one that did not fail.

@@ -21,7 +21,9 @@ struct SystemdCgroupsPath: Equatable {
     /// An absent or empty cgroupsPath means the default slice, the default prefix and the
     /// container ID; in "slice:prefix:name" only an empty slice falls back to the default
     /// (runc keeps an empty prefix or name as it is).
-    static func parse(_ cgroupsPath: String?, id: String) throws(RuntimeError) -> SystemdCgroupsPath {
+    /// defaultSlice: "system.slice", or "user.slice" in a user's manager (runc's rootless default).
+    static func parse(_ cgroupsPath: String?, id: String,
+                      defaultSlice: String = defaultSlice) throws(RuntimeError) -> SystemdCgroupsPath {
         let slice: String, prefix: String, name: String
         if let path = cgroupsPath, !path.isEmpty {
             let parts = path.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

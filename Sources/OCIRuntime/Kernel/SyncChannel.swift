@@ -23,6 +23,11 @@ enum SyncMessage: Equatable {
     case moveNetDevices
     /// parent → init: devices moved.
     case netDevicesMoved
+    /// exec'd process → parent: I may not move myself into the container's cgroup (a
+    /// rootless user's systemd owns it): have its manager move me.
+    case joinCgroup
+    /// parent → exec'd process: moved.
+    case cgroupJoined
     /// init → parent: set up, blocked on the exec FIFO.
     case ready
     /// child → parent: a warning to log.
@@ -38,6 +43,8 @@ enum SyncMessage: Equatable {
         case .ready: return .object([("t", .string("ready"))])
         case .moveNetDevices: return .object([("t", .string("moveNetDevices"))])
         case .netDevicesMoved: return .object([("t", .string("netDevicesMoved"))])
+        case .joinCgroup: return .object([("t", .string("joinCgroup"))])
+        case .cgroupJoined: return .object([("t", .string("cgroupJoined"))])
         case .runHooks: return .object([("t", .string("runHooks"))])
         case .hooksDone(let p): return .object([("t", .string("hooksDone")), ("pid", .int(Int64(p)))])
         case .warning(let m): return .object([("t", .string("warning")), ("msg", .string(m))])
@@ -78,6 +85,8 @@ enum SyncMessage: Equatable {
         case "ready": return .ready
         case "moveNetDevices": return .moveNetDevices
         case "netDevicesMoved": return .netDevicesMoved
+        case "joinCgroup": return .joinCgroup
+        case "cgroupJoined": return .cgroupJoined
         case "runHooks": return .runHooks
         case "hooksDone": return v["pid"]?.intValue.flatMap { Int32(exactly: $0) }.map { .hooksDone($0) }
         case "warning": return .warning(v["msg"]?.stringValue ?? "")

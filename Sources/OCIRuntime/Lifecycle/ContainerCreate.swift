@@ -73,6 +73,7 @@ public enum ContainerCreate {
                 cgroupPaths: cgroup.paths, ownPidNamespace: plan.creates("pid"), hooks: nil,
                 hostMounts: !plan.has("mount"))
             record.systemdUnit = cgroup.systemdUnit
+            record.systemdUser = o.rootless && cgroup.systemdUnit != nil
             // Saved before anything exists on the host, so `delete --force` after a crash of
             // this command knows which cgroups to remove.
             try store.save(record)
@@ -204,7 +205,7 @@ public enum ContainerCreate {
                     try awaitInitPid()
                     break loop
                 case .failure(let e): throw e
-                case .proceed, .idsMapped, .hooksDone, .netDevicesMoved: throw RuntimeError("unexpected message from the container init")
+                case .proceed, .idsMapped, .hooksDone, .netDevicesMoved, .joinCgroup, .cgroupJoined: throw RuntimeError("unexpected message from the container init")
                 }
             }
             guard initPid > 0, let st = ProcStat.read(initPid) else {
@@ -246,7 +247,7 @@ enum RuntimeChecks {
         try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(spec.linux?.resources)
         try NetDevices.checkHost(spec)
         try AppArmor.check(process.apparmorProfile, jsonPath: "process.apparmorProfile")
-        try SELinux.refuseLabel(process.selinuxLabel, jsonPath: "process.selinuxLabel")
+        try SELinux.check(process.selinuxLabel, jsonPath: "process.selinuxLabel")
         if process.terminal == true && options.consoleSocket == nil && options.consoleSocketFd == nil {
             throw RuntimeError.config("process.terminal", "a terminal needs --console-socket (or set terminal to false)")
         }

@@ -66,7 +66,7 @@ public enum ContainerDelete {
         }
         var firstError: RuntimeError?
         if let unit = c.record.systemdUnit, let path = c.record.cgroupPaths.first {
-            do { try SystemdCgroup.stop(unit: unit, path: path) } catch { firstError = error }
+            do { try SystemdCgroup.stop(unit: unit, user: c.record.systemdUser, path: path) } catch { firstError = error }
         }
         // rmdir first: an empty cgroup (the usual case) goes in one syscall. One that is busy
         // still holds processes (no PID namespace, or escaped daemons): they are killed, then

@@ -63,7 +63,7 @@ public enum ContainerExec {
         // written to cgroup.procs takes the kernel's threadgroup lock for writing, which waits
         // for an RCU grace period. When the kernel refuses (a busy cgroup, before 5.7) this is
         // a fork and the process joins itself, with ExecCgroupJoin's fallbacks.
-        try SELinux.refuseLabel(o.process.selinuxLabel, jsonPath: "process.selinuxLabel")
+        try SELinux.check(o.process.selinuxLabel, jsonPath: "process.selinuxLabel")
         try AppArmor.check(o.process.apparmorProfile, jsonPath: "process.apparmorProfile")
         let cgroupPaths = try ExecCgroupJoin.subCgroups(o.subCgroups, of: c)
         let v2Dir = ExecCgroupJoin.v2Path(cgroupPaths)
@@ -78,7 +78,8 @@ public enum ContainerExec {
         if stage1 == 0 {
             parentEnd.close()
             let joinPaths = placed != 0 ? cgroupPaths.filter { $0 != v2Dir } : cgroupPaths
-            ExecProcess.stage1(plan: plan, cgroupPaths: joinPaths, initPid: c.record.pid, process: o.process, spec: spec, channel: childEnd,
+            ExecProcess.stage1(plan: plan, cgroupPaths: joinPaths, initPid: c.record.pid,
+                               systemdUser: c.record.systemdUser, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }
@@ -90,6 +91,12 @@ public enum ContainerExec {
                 switch m {
                 case .initPid(let p): pid = p; var st: Int32 = 0; waitpid(stage1, &st, 0)
                 case .warning(let w): Log.warn(w)
+                case .joinCgroup:
+                    guard let unit = c.record.systemdUnit, c.record.systemdUser else {
+                        throw RuntimeError("unexpected message from the exec process")
+                    }
+                    try SystemdBus.connect(user: true).attach(pid: stage1, to: unit)
+                    try parentEnd.send(.cgroupJoined)
                 case .failure(let e): throw e
                 default: throw RuntimeError("unexpected message from the exec process")
                 }
@@ -115,7 +122,8 @@ public enum ContainerExec {
 
 /// The stages of an exec'd process, the counterpart of InitProcess for a running container.
 enum ExecProcess {
-    static func stage1(plan: NamespacePlan, cgroupPaths: [String], initPid: Int32, process: Process, spec: Spec, channel ch: SyncChannel,
+    static func stage1(plan: NamespacePlan, cgroupPaths: [String], initPid: Int32, systemdUser: Bool,
+                       process: Process, spec: Spec, channel ch: SyncChannel,
                        preserveFds: Int, console: Int32?, listener: SeccompListener?,
                        container: SeccompContainer) -> Never {
         _ = sw_unblock_all_signals()
@@ -123,10 +131,19 @@ enum ExecProcess {
         _ = sw_prctl(InitProcess.PR_SET_DUMPABLE, 0, 0, 0, 0)
         sw_scrub_environment()
         let apparmor: Int32?
+        let selinux: SELinux.Attributes?
         do throws(RuntimeError) {
-            try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
+            do {
+                try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
+            } catch where systemdUser && (error.errno == EACCES || error.errno == EPERM) {
+                // Outside the user's delegated subtree (a login session's scope, owned by root):
+                // only systemd may move this process; the parent asks it to.
+                try ch.send(.joinCgroup)
+                try ch.expect(.cgroupJoined, during: "the move into the container's cgroup")
+            }
             // Before the container's mounts: the host's /proc shows this process.
             apparmor = try AppArmor.openExecAttribute(process.apparmorProfile, jsonPath: "process.apparmorProfile")
+            selinux = try SELinux.openAttributes(process.selinuxLabel, keyring: false, jsonPath: "process.selinuxLabel")
             try plan.enterJoined()
             plan.closeJoins()
         } catch {
@@ -134,7 +151,7 @@ enum ExecProcess {
             _exit(1)
         }
         enterProgram(process: process, spec: spec, channel: ch, preserveFds: preserveFds, console: console,
-                     listener: listener, container: container, apparmor: apparmor)
+                     listener: listener, container: container, apparmor: apparmor, selinux: selinux)
     }
 
     /// Everything the program's process needs, done here, outside the container's PID
@@ -147,7 +164,7 @@ enum ExecProcess {
     /// writev and execve run under it. A listener's state names this process's PID.
     static func enterProgram(process: Process, spec: Spec, channel ch: SyncChannel, preserveFds: Int,
                              console: Int32?, listener: SeccompListener?, container: SeccompContainer,
-                             apparmor: Int32?) -> Never {
+                             apparmor: Int32?, selinux: SELinux.Attributes?) -> Never {
         var env = process.env ?? []
         let user = process.user ?? User(uid: 0, gid: 0)
         let executable: String
@@ -171,6 +188,7 @@ enum ExecProcess {
             try ProcessAttributes.memoryPolicy(spec.linux?.memoryPolicy)
             for w in Capabilities(process.capabilities ?? LinuxCapabilities()).warnings { try ch.send(.warning(w)) }
             if let apparmor { try AppArmor.setOnExec(apparmor, profile: process.apparmorProfile ?? "", jsonPath: "process.apparmorProfile") }
+            try selinux?.setOnExec()
             try InitProcess.finishProcess(process, spec: spec, setgroupsAllowed: true, seccomp: filter)
         } catch {
             try? ch.send(.failure(error))

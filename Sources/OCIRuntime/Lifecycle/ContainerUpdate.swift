@@ -22,7 +22,7 @@ public enum ContainerUpdate {
         let hierarchies = try CgroupHierarchies.discover()
         try CgroupUnifiedHost.refuseUnifiedUnlessPureV2(r, hierarchies: hierarchies, path: "resources")
         let cg: CgroupManager = c.record.systemdUnit.map {
-            SystemdCgroup(existingUnit: $0, path: c.record.cgroupPaths.first ?? "", hierarchies: hierarchies)
+            SystemdCgroup(existingUnit: $0, user: c.record.systemdUser, path: c.record.cgroupPaths.first ?? "", hierarchies: hierarchies)
         } ?? CgroupFS(existing: c.record.cgroupPaths, hierarchies: hierarchies)
         if r.memory?.checkBeforeUpdate == true, let limit = r.memory?.limit, limit > 0 {
             try checkUsage(below: limit, paths: cg.paths)

@@ -27,7 +27,7 @@ public enum Features {
                                                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW"])),
                 ])),
                 ("apparmor", .object([("enabled", .bool(true))])),
-                ("selinux", .object([("enabled", .bool(false))])),
+                ("selinux", .object([("enabled", .bool(true))])),
                 ("intelRdt", .object([("enabled", .bool(false))])),
                 ("netDevices", .object([("enabled", .bool(true))])),
                 ("memoryPolicy", .object([("modes", strings(Spec.memoryPolicyModes)),

@@ -209,6 +209,9 @@ enum InitProcess {
             // Told to create over the socket, which logs them (stderr without --log): after
             // `ready` the init's stderr is the container's.
             for w in caps.warnings { try ch.send(.warning(w)) }
+            let selinux = try SELinux.openAttributes(process.selinuxLabel, keyring: !ctx.noNewKeyring,
+                                                     jsonPath: "process.selinuxLabel")
+            do throws(RuntimeError) { try selinux?.labelKeyring() } catch { selinux?.close(); throw error }
             if !ctx.noNewKeyring { _ = sw_join_session_keyring("_ses.\(ctx.id)") }
             try WorkingDirectory.enter(process.cwd)
             executable = try ExecutablePath.resolve(process.args?.first ?? "", env: env)
@@ -221,11 +224,13 @@ enum InitProcess {
             if !env.contains(where: { $0.hasPrefix("HOME=") }) {
                 env.append("HOME=" + UserSwitch.home(uid: user.uid))
             }
-            // Checked before create: a label is refused unless SELinux is enabled (it never is
-            // here); a mount label without SELinux is nothing to apply (runc ignores it too).
-            if let v = spec.linux?.mountLabel, !v.isEmpty {
+            // Checked before create: a label is refused unless SELinux is enabled; a mount label
+            // without SELinux is nothing to apply (runc ignores it silently).
+            if let v = spec.linux?.mountLabel, !v.isEmpty, !SELinux.isEnabled() {
                 try ch.send(.warning("linux.mountLabel: \"\(v)\" is not applied: SELinux is not enabled on this host"))
             }
+            // Before `ready`, so that a label the policy refuses fails create.
+            try selinux?.setOnExec()
             // Before `ready`, so that a profile the kernel refuses fails create; it takes effect
             // at the next execve, the stub's.
             if let fd = try AppArmor.openExecAttribute(process.apparmorProfile, jsonPath: "process.apparmorProfile") {

@@ -50,16 +50,3 @@ enum AppArmor {
         }
     }
 }
-
-/// process.selinuxLabel (and `exec --process-label`): swrun does not label processes, and
-/// runtime.md makes a property that cannot be applied an error, as runc's is on a host without
-/// SELinux ("selinux label is specified in config, but selinux is disabled").
-enum SELinux {
-    static func isEnabled() -> Bool { Sys.exists("/sys/fs/selinux/enforce") }
-
-    static func refuseLabel(_ label: String?, jsonPath: String) throws(RuntimeError) {
-        guard let label, !label.isEmpty else { return }
-        throw RuntimeError.config(jsonPath, "SELinux label \"\(label)\" cannot be applied: "
-            + (isEnabled() ? "this swrun does not set SELinux labels yet" : "SELinux is not enabled on this host"))
-    }
-}

@@ -10,6 +10,8 @@ struct Mounter {
     let bundle: String
     let userns: Bool
     let cgroupMount: CgroupMountPlan
+    /// linux.mountLabel, when SELinux is on (SELinux.mountLabel).
+    var mountLabel: String? = nil
     /// Bind sources `create` cloned on the host side (user namespaces).
     var sources = BindSources()
 
@@ -17,11 +19,13 @@ struct Mounter {
     /// a mount went onto "/" itself: the old root's fd names the directory under that mount,
     /// and what follows (/proc, /sys, devices) belongs on top of it, as with runc.
     static func mountAll(_ mounts: [Mount], rootfs: String, bundle: String, userns: Bool,
-                         cgroupMount: CgroupMountPlan, sources: BindSources) throws(RuntimeError) -> InRoot {
+                         cgroupMount: CgroupMountPlan, sources: BindSources,
+                         mountLabel: String? = nil) throws(RuntimeError) -> InRoot {
         var root = try InRoot(path: rootfs)
         for (i, m) in mounts.enumerated() {
             do throws(RuntimeError) {
-                try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount, sources: sources)
+                try Mounter(root: root, bundle: bundle, userns: userns, cgroupMount: cgroupMount,
+                            mountLabel: mountLabel, sources: sources)
                     .mountOne(m, jsonPath: "mounts[\(i)]", sourceFd: sources.fd(i))
                 if Sys.clean(m.destination) == "/" {
                     root.close()
@@ -91,6 +95,10 @@ struct Mounter {
             if keepMode {
                 data += (data.isEmpty ? "" : ",") + "mode=0" + String(covered.st_mode & 0o7777, radix: 8)
             }
+            // proc and sysfs keep the host's labels, and mqueue takes no options (labelled below).
+            if let label = mountLabel, !["proc", "sysfs", "mqueue"].contains(type) {
+                data += (data.isEmpty ? "" : ",") + "context=\"\(label)\""
+            }
             let rc = data.isEmpty ? mount(source, dest, type, opts.flags, nil)
                                   : data.withCString { mount(source, dest, type, opts.flags, $0) }
             if rc != 0 {
@@ -108,6 +116,13 @@ struct Mounter {
                     }
                 } else {
                     throw RuntimeError.sys("mount", what, errno: e, jsonPath: jsonPath)
+                }
+            }
+            if let label = mountLabel, type == "mqueue" {
+                try withMounted(m.destination, jsonPath: jsonPath) { (p) throws(RuntimeError) in
+                    try Sys.check("setxattr", "label \(m.destination) \"\(label)\"", jsonPath: "linux.mountLabel") {
+                        sw_set_selinux_label(p, label)
+                    }
                 }
             }
             if opts.copyUp && type == "tmpfs" && existed >= 0 {

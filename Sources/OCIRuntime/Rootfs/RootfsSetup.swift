@@ -59,7 +59,7 @@ struct RootfsSetup {
 
         let mounts = spec.mounts ?? []
         let root = try Mounter.mountAll(mounts, rootfs: rootfs, bundle: bundle, userns: userns, cgroupMount: cgroupMount,
-                                        sources: bindSources)
+                                        sources: bindSources, mountLabel: SELinux.mountLabel(spec))
         defer { root.close() }
         let devMounted = mounts.contains { Sys.clean($0.destination) == "/dev" && !MountOptions.parse($0.options).bind && $0.type != "bind" }
         let devpts = mounts.contains { Sys.clean($0.destination) == "/dev/pts" }

@@ -25,6 +25,8 @@ public struct ContainerRecord: Equatable, Sendable {
     public var hostMounts: Bool
     /// The systemd unit the container runs in (`--systemd-cgroup`): `delete` stops it.
     public var systemdUnit: String?
+    /// That unit is the user's manager's (rootless), reached over the user's session bus.
+    public var systemdUser = false
 
     public init(ociVersion: String, id: String, pid: Int32, pidStartTime: UInt64, bundle: String,
                 rootfs: String, created: String, owner: String, annotations: StringTable,
@@ -51,6 +53,7 @@ public struct ContainerRecord: Equatable, Sendable {
         ]
         if let h = hooks { o.append(("hooks", h)) }
         if let u = systemdUnit { o.append(("systemdUnit", .string(u))) }
+        if systemdUser { o.append(("systemdUser", .bool(true))) }
         return .object(o)
     }
 
@@ -85,6 +88,7 @@ public struct ContainerRecord: Equatable, Sendable {
                                annotations: ann, cgroupPaths: cg, ownPidNamespace: own, hooks: v["hooks"],
                                hostMounts: hostMounts)
         record.systemdUnit = v["systemdUnit"]?.stringValue
+        if case .bool(true)? = v["systemdUser"] { record.systemdUser = true }
         return record
     }
 

@@ -162,3 +162,28 @@ def test_stop_and_rm_leave_nothing(pm):
     states = [p for p in list(pm.top.rglob(f"*{cid}*")) + list(Path("/run").glob(f"*/{cid}"))]
     assert states == [], states
     assert harness.processes_under(str(pm.top)) == []
+
+
+def test_podmans_default_apparmor_profile_confines_run_and_exec(pm):
+    """The VM boots with AppArmor: podman loads its default profile (containers-default-*) and
+    asks for it in process.apparmorProfile; the container's program and an exec'd process run
+    confined by it, and its rules hold: with /proc unmasked (unmask=ALL) only the profile keeps
+    root in the container from writing /proc/sysrq-trigger ("h" only prints sysrq's help), as
+    the unconfined control container shows."""
+    if not harness.apparmor_enabled():
+        pytest.fail("AppArmor is not enabled in this VM's kernel", pytrace=False)
+    write = ["sh", "-c", "echo h > /proc/sysrq-trigger && echo wrote || echo denied"]
+    n = name()
+    pm.run("-d", "--name", n, "--security-opt", "unmask=ALL", IMAGE, "sleep", "600", check=True)
+    try:
+        profile = pm.inspect(n)["AppArmorProfile"]
+        assert profile.startswith("containers-default-"), profile
+        e = pm("exec", n, "cat", "/proc/1/attr/current", "/proc/self/attr/current", check=True)
+        assert e.stdout.splitlines() == [f"{profile} (enforce)"] * 2, e.stdout
+        w = pm("exec", n, *write)
+        assert w.stdout.strip() == "denied", (w.stdout, w.stderr)
+    finally:
+        pm("rm", "--force", "--time", "0", n)
+    c = pm.run("--rm", "--security-opt", "unmask=ALL", "--security-opt", "apparmor=unconfined", IMAGE,
+               "sh", "-c", "cat /proc/self/attr/current; " + write[2], check=True)
+    assert c.stdout.split() == ["unconfined", "wrote"], c.stdout
