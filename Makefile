@@ -9,11 +9,12 @@ SWRUN := .build/release/swrun
 deps:
 	scripts/install-deps.sh
 
-# --static-swift-stdlib: no Swift runtime libraries to load at start-up; --disable-local-rpath:
-# no $$ORIGIN run path for ld.so to search (~20 failed opens per start). See bench/README.md.
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
+# scripts/build-release.sh: swift build -c release --static-swift-stdlib (no Swift runtime
+# libraries to load at start-up) --disable-local-rpath (no $$ORIGIN run path for ld.so to search,
+# ~20 failed opens per start), then the debug info split into $(SWRUN).debug and the binary
+# stripped, with a debuglink to it for backtraces. See bench/README.md.
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	SWIFT=$(SWIFT) scripts/build-release.sh
 
 demo: build
 	scripts/demo.sh
