@@ -13,6 +13,14 @@ let releaseLink: [LinkerSetting] = [
                   "-Xlinker", "--no-export-dynamic"],
                  .when(configuration: .release)),
 ]
+// Neither _StringProcessing (Regex, and the string algorithms firstRange(of:), ranges(of:),
+// split(separator: String)...) nor _Concurrency is imported implicitly: using one links the
+// whole library and its Unicode tables (_StringProcessing and _RegexParser: 1.3 MB of the
+// binary for one firstRange(of:), bench/README.md "Binary size").
+let lean: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import",
+                  "-Xfrontend", "-disable-implicit-concurrency-module-import"]),
+]
 let package = Package(
     name: "swrun",
     products: [
@@ -28,14 +36,14 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .target(name: "CSyscalls", path: "Sources/CSyscalls"),
-        .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec"),
-        .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks"),
+        .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec", swiftSettings: lean),
+        .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks", swiftSettings: lean),
         .target(name: "OCIRuntime", dependencies: ["Spec", "Hooks", "CSyscalls", "CSeccomp"],
-                path: "Sources/OCIRuntime"),
+                path: "Sources/OCIRuntime", swiftSettings: lean),
         .executableTarget(name: "swrun", dependencies: [
             "OCIRuntime", "Spec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/swrun", linkerSettings: releaseLink),
+        ], path: "Sources/swrun", swiftSettings: lean, linkerSettings: releaseLink),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "Spec"],

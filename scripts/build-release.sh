@@ -20,7 +20,8 @@ SWIFT=${SWIFT:-swift}
 bin=.build/release/swrun
 debug=$bin.debug
 # When swift build had nothing to do, the binary is the stripped one of last time.
-if ! readelf -S "$bin" | grep -q '\.debug_info'; then
+# (No `readelf | grep -q` under pipefail: grep's early exit would fail readelf with SIGPIPE.)
+if [[ $(readelf -S "$bin") != *.debug_info* ]]; then
     [ -f "$debug" ] || echo "build-release: $bin is stripped but $debug is missing" >&2
     exit 0
 fi

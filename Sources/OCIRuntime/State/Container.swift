@@ -71,7 +71,7 @@ public struct Container {
 
     func isFrozen() -> Bool {
         for p in record.cgroupPaths {
-            if p.contains("/freezer/"), let s = try? Sys.readString(p + "/freezer.state") {
+            if p.includes("/freezer/"), let s = try? Sys.readString(p + "/freezer.state") {
                 return s.hasPrefix("FROZEN")
             }
             if let s = try? Sys.readString(p + "/cgroup.freeze"), s.hasPrefix("1") { return true }
