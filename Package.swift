@@ -27,9 +27,6 @@ let package = Package(
         .executable(name: "swrun", targets: ["swrun"]),
         .library(name: "OCIRuntime", targets: ["OCIRuntime"]),
     ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-    ],
     targets: [
         .systemLibrary(name: "CJSONC", path: "Sources/CJSONC", pkgConfig: "json-c",
                        providers: [.apt(["libjson-c-dev"])]),
@@ -40,10 +37,7 @@ let package = Package(
         .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks", swiftSettings: lean),
         .target(name: "OCIRuntime", dependencies: ["Spec", "Hooks", "CSyscalls", "CSeccomp"],
                 path: "Sources/OCIRuntime", swiftSettings: lean),
-        .executableTarget(name: "swrun", dependencies: [
-            "OCIRuntime", "Spec",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/swrun", swiftSettings: lean, linkerSettings: releaseLink),
+        .executableTarget(name: "swrun", dependencies: ["OCIRuntime", "Spec"], path: "Sources/swrun", swiftSettings: lean, linkerSettings: releaseLink),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "Spec"],
