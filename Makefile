@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench soak clean
+	test-kubernetes test-vm bench bench-scale soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -63,6 +63,13 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Outside `make bench` (a few minutes): lifecycle times with 1, 10, 100 and 1,000 running
+# containers under one root, and ps/events of a container with 1,000 processes, swrun beside
+# runc (bench/README.md, "Scale"). SCALE_ARGS e.g. "-s 30 --sizes 1,10,100".
+SCALE_ARGS ?=
+bench-scale: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/scale $(SCALE_ARGS)
 
 # Outside CI (not in `make test`): 1,000 lifecycles on 8 workers plus same-ID races, swrun and
 # runc side by side, counting errors and leftovers (bench/README.md, "Soak").
