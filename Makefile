@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench bench-scale soak clean
+	test-kubernetes test-vm bench bench-scale bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -70,6 +70,11 @@ bench: build
 SCALE_ARGS ?=
 bench-scale: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/scale $(SCALE_ARGS)
+
+# Outside `make bench`: `podman run --rm busybox true` and a CRI pod start (containerd's CRI
+# plugin, its runc shim) with swrun and with runc, interleaved (bench/README.md, "Engines").
+bench-engines: build engines-deps kubernetes-deps
+	SWRUN=$(CURDIR)/$(SWRUN) $(KUBE_VENV)/bin/python bench/engines
 
 # Outside CI (not in `make test`): 1,000 lifecycles on 8 workers plus same-ID races, swrun and
 # runc side by side, counting errors and leftovers (bench/README.md, "Soak").
