@@ -14,9 +14,12 @@ let releaseLink: [LinkerSetting] = [
                  .when(configuration: .release)),
 ]
 // Neither _StringProcessing (Regex, and the string algorithms firstRange(of:), ranges(of:),
-// split(separator: String)...) nor _Concurrency is imported implicitly: using one links the
-// whole library and its Unicode tables (_StringProcessing and _RegexParser: 1.3 MB of the
-// binary for one firstRange(of:), bench/README.md "Binary size").
+// split(separator: String)...) nor _Concurrency is imported implicitly by the CLI: using one
+// links the whole library and its Unicode tables (_StringProcessing and _RegexParser: 1.3 MB
+// of the binary for one firstRange(of:), bench/README.md "Binary size"). Only on the
+// executable: unsafe flags on the library targets would keep an engine from depending on
+// OCIRuntime by version. scripts/build-release.sh fails if either library (or Foundation)
+// is linked into the release binary all the same.
 let lean: [SwiftSetting] = [
     .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import",
                   "-Xfrontend", "-disable-implicit-concurrency-module-import"]),
@@ -33,10 +36,10 @@ let package = Package(
         .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .target(name: "CSyscalls", path: "Sources/CSyscalls"),
-        .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec", swiftSettings: lean),
-        .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks", swiftSettings: lean),
+        .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec"),
+        .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks"),
         .target(name: "OCIRuntime", dependencies: ["Spec", "Hooks", "CSyscalls", "CSeccomp"],
-                path: "Sources/OCIRuntime", swiftSettings: lean),
+                path: "Sources/OCIRuntime"),
         .executableTarget(name: "swrun", dependencies: ["OCIRuntime", "Spec"], path: "Sources/swrun", swiftSettings: lean, linkerSettings: releaseLink),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),

@@ -25,6 +25,14 @@ if [[ $(readelf -S "$bin") != *.debug_info* ]]; then
     [ -f "$debug" ] || echo "build-release: $bin is stripped but $debug is missing" >&2
     exit 0
 fi
+# What the size cuts took out must stay out (bench/README.md, "Binary size"): a stray
+# firstRange(of:) or `import Foundation` brings back megabytes.
+linked=$(nm "$bin" | grep -oE '(17_StringProcessing|12_RegexParser|20FoundationEssentials|12_Concurrency|swift_task_create)' | sort -u || true)
+if [ -n "$linked" ]; then
+    echo "build-release: the release binary links $(echo $linked) again: find the call that brings it" \
+         "(nm .build/release/swrun | grep ...) or rethink the cut in bench/README.md" >&2
+    exit 1
+fi
 objcopy --only-keep-debug "$bin" "$debug.tmp"
 chmod 0644 "$debug.tmp"
 mv -f "$debug.tmp" "$debug"
