@@ -4,16 +4,17 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench soak clean
+	test-kubernetes test-vm bench bench-scale bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
 
-# --static-swift-stdlib: no Swift runtime libraries to load at start-up; --disable-local-rpath:
-# no $$ORIGIN run path for ld.so to search (~20 failed opens per start). See bench/README.md.
-RELEASE_FLAGS := -c release --static-swift-stdlib --disable-local-rpath
+# scripts/build-release.sh: swift build -c release --static-swift-stdlib (no Swift runtime
+# libraries to load at start-up) --disable-local-rpath (no $$ORIGIN run path for ld.so to search,
+# ~20 failed opens per start), then the debug info split into $(SWRUN).debug and the binary
+# stripped, with a debuglink to it for backtraces. See bench/README.md.
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	SWIFT=$(SWIFT) scripts/build-release.sh
 
 demo: build
 	scripts/demo.sh
@@ -62,6 +63,18 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Outside `make bench` (a few minutes): lifecycle times with 1, 10, 100 and 1,000 running
+# containers under one root, and ps/events of a container with 1,000 processes, swrun beside
+# runc (bench/README.md, "Scale"). SCALE_ARGS e.g. "-s 30 --sizes 1,10,100".
+SCALE_ARGS ?=
+bench-scale: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/scale $(SCALE_ARGS)
+
+# Outside `make bench`: `podman run --rm busybox true` and a CRI pod start (containerd's CRI
+# plugin, its runc shim) with swrun and with runc, interleaved (bench/README.md, "Engines").
+bench-engines: build engines-deps kubernetes-deps
+	SWRUN=$(CURDIR)/$(SWRUN) $(KUBE_VENV)/bin/python bench/engines
 
 # Outside CI (not in `make test`): 1,000 lifecycles on 8 workers plus same-ID races, swrun and
 # runc side by side, counting errors and leftovers (bench/README.md, "Soak").

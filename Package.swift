@@ -13,14 +13,22 @@ let releaseLink: [LinkerSetting] = [
                   "-Xlinker", "--no-export-dynamic"],
                  .when(configuration: .release)),
 ]
+// Neither _StringProcessing (Regex, and the string algorithms firstRange(of:), ranges(of:),
+// split(separator: String)...) nor _Concurrency is imported implicitly by the CLI: using one
+// links the whole library and its Unicode tables (_StringProcessing and _RegexParser: 1.3 MB
+// of the binary for one firstRange(of:), bench/README.md "Binary size"). Only on the
+// executable: unsafe flags on the library targets would keep an engine from depending on
+// OCIRuntime by version. scripts/build-release.sh fails if either library (or Foundation)
+// is linked into the release binary all the same.
+let lean: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import",
+                  "-Xfrontend", "-disable-implicit-concurrency-module-import"]),
+]
 let package = Package(
     name: "swrun",
     products: [
         .executable(name: "swrun", targets: ["swrun"]),
         .library(name: "OCIRuntime", targets: ["OCIRuntime"]),
-    ],
-    dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         .systemLibrary(name: "CJSONC", path: "Sources/CJSONC", pkgConfig: "json-c",
@@ -32,10 +40,7 @@ let package = Package(
         .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks"),
         .target(name: "OCIRuntime", dependencies: ["Spec", "Hooks", "CSyscalls", "CSeccomp"],
                 path: "Sources/OCIRuntime"),
-        .executableTarget(name: "swrun", dependencies: [
-            "OCIRuntime", "Spec",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Sources/swrun", linkerSettings: releaseLink),
+        .executableTarget(name: "swrun", dependencies: ["OCIRuntime", "Spec"], path: "Sources/swrun", swiftSettings: lean, linkerSettings: releaseLink),
         .testTarget(name: "SpecTests", dependencies: ["Spec"], path: "Tests/SpecTests"),
         .testTarget(name: "HooksTests", dependencies: ["Hooks", "Spec"], path: "Tests/HooksTests"),
         .testTarget(name: "OCIRuntimeTests", dependencies: ["OCIRuntime", "Spec"],

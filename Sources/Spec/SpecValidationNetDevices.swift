@@ -20,7 +20,7 @@ extension Spec {
                 target = name
             }
             // With "%d" the kernel picks a free name; without it two entries cannot share one.
-            if !target.contains("%d") {
+            if !target.includes("%d") {
                 if let other = targets[target] {
                     throw RuntimeError.config(path + ".name",
                         "\"\(target)\" is also the name of linux.netDevices[\"\(other)\"] in the container")
@@ -49,7 +49,7 @@ extension Spec {
         if bytes.contains(where: { forbidden.contains($0) }) {
             throw RuntimeError.config(path, "\"\(name)\" is not an interface name: no \"/\", \":\" or white space")
         }
-        if name.split(separator: "%", omittingEmptySubsequences: false).count > 2 || (name.contains("%") && !name.contains("%d")) {
+        if name.split(separator: "%", omittingEmptySubsequences: false).count > 2 || (name.includes("%") && !name.includes("%d")) {
             throw RuntimeError.config(path, "\"\(name)\" is not an interface name: \"%\" only as one \"%d\" template")
         }
     }

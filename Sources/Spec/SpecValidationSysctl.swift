@@ -53,7 +53,7 @@ extension Spec {
     static func refuseSysctlNameEscapingProcSys(_ name: String, path: String) throws(RuntimeError) {
         if name.isEmpty { throw RuntimeError.config(path, "empty sysctl name") }
         let bytes = name.utf8
-        guard !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")), !name.contains(".."),
+        guard !bytes.contains(0), !bytes.contains(UInt8(ascii: "/")), !name.includes(".."),
               bytes.first != UInt8(ascii: "."), bytes.last != UInt8(ascii: ".")
         else {
             throw RuntimeError.config(path,

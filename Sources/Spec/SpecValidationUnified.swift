@@ -19,7 +19,7 @@ extension LinuxResources {
             ($0 >= 0x30 && $0 <= 0x39) || (($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A)
                 || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
         }
-        guard allowed, key.contains("."), !key.hasPrefix("."), !key.contains("..") else {
+        guard allowed, key.includes("."), !key.hasPrefix("."), !key.includes("..") else {
             throw RuntimeError.config(path, "must be a cgroup interface file name such as \"memory.high\" (no \"/\" or \"..\")")
         }
         // cgroup.procs/threads move processes (any PID the runtime can see, the host's too),

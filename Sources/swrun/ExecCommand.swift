@@ -1,81 +1,89 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import OCIRuntime
 import Spec
 
-struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a new process in a running container.")
-    @Option(name: [.customShort("p"), .long], help: "a JSON file with the process (runtime-spec `process`)")
-    var process: String?
-    @Flag(name: [.customShort("t"), .long], help: "allocate a pseudo-TTY") var tty = false
-    @Option(name: .customLong("console-socket"), help: "unix socket to receive the pty master")
-    var consoleSocket: String?
-    @Flag(name: [.customShort("d"), .long], help: "detach from the process") var detach = false
-    @Option(name: .customLong("pid-file"), help: "file to write the process's PID to") var pidFile: String?
-    @Option(name: [.customShort("e"), .long], help: "set an environment variable (K=V)") var env: [String] = []
-    @Option(name: .long, help: "working directory in the container") var cwd: String?
-    @Option(name: [.customShort("u"), .long], help: "UID[:GID]") var user: String?
-    @Option(name: [.customShort("g"), .customLong("additional-gids")], help: "additional group id")
-    var additionalGids: [UInt32] = []
-    @Option(name: [.customShort("c"), .long], help: "add a capability") var cap: [String] = []
-    @Flag(name: .customLong("no-new-privs"), help: "set no_new_privs") var noNewPrivs = false
-    @Option(name: .customLong("preserve-fds"), help: "pass N additional file descriptors") var preserveFds: Int = 0
-    @Option(name: .customLong("cgroup"), help: "run in a sub-cgroup of the container's: [CONTROLLER[,CONTROLLER]:]PATH (repeatable)")
-    var cgroup: [String] = []
-    @Option(name: .customLong("process-label"), help: "SELinux label of the process")
-    var processLabel: String?
-    @Option(name: .customLong("apparmor"), help: "AppArmor profile of the process")
-    var apparmor: String?
-    @Argument(help: "container id") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "command and arguments") var args: [String] = []
-
-    /// As runc: any failure before the process runs exits 255 ("exec failed: ..."), so an
-    /// engine tells it from the exit status of the process itself.
-    func run() throws {
-        do {
-            try execute()
-        } catch let e as ExitCode {
-            throw e
-        } catch let e as RuntimeError {
-            Log.error("exec failed: \(e.description)")
-            throw ExitCode(255)
-        } catch {
-            Log.error("exec failed: \(error)")
-            throw ExitCode(255)
+struct ExecCommand {
+    static var command: Command {
+        Command("exec", "Run a new process in a running container.", options: [
+            .value("--process", "-p", as: "file", help: "a JSON file with the process (runtime-spec `process`)"),
+            .flag("--tty", "-t", help: "allocate a pseudo-TTY"),
+            .value("--console-socket", as: "path", help: "unix socket to receive the pty master"),
+            .flag("--detach", "-d", help: "detach from the process"),
+            .value("--pid-file", as: "path", help: "file to write the process's PID to"),
+            .value("--env", "-e", as: "K=V", help: "set an environment variable (repeatable)"),
+            .value("--cwd", as: "dir", help: "working directory in the container"),
+            .value("--user", "-u", as: "uid[:gid]", help: "UID[:GID]"),
+            .value("--additional-gids", "-g", as: "gid", help: "additional group id (repeatable)"),
+            .value("--cap", "-c", as: "cap", help: "add a capability (repeatable)"),
+            .flag("--no-new-privs", help: "set no_new_privs"),
+            .value("--preserve-fds", as: "n", help: "pass N additional file descriptors"),
+            .value("--cgroup", as: "[controller[,controller]:]path", help: "run in a sub-cgroup of the container's (repeatable)"),
+            .value("--process-label", as: "label", help: "SELinux label of the process"),
+            .value("--apparmor", as: "profile", help: "AppArmor profile of the process"),
+        ], arguments: ["id"], trailing: "command and arguments") { a in
+            try ExecCommand(a).run()
         }
     }
 
-    func execute() throws {
+    let a: ParsedCommand
+    let id: String
+    let args: [String]
+    let additionalGids: [UInt32]
+    let preserveFds: Int
+
+    /// Values that are not numbers fail here, exit 1 as any usage error, before the 255 of
+    /// an exec that failed.
+    init(_ a: ParsedCommand) throws {
+        self.a = a
+        id = a.arguments[0]
+        args = a.trailing
+        additionalGids = try a.numbers("--additional-gids", UInt32.self)
+        preserveFds = try a.number("--preserve-fds", Int.self) ?? 0
+    }
+
+    /// As runc: any failure before the process runs exits 255 ("exec failed: ..."), so an
+    /// engine tells it from the exit status of the process itself.
+    func run() -> Int32 {
+        do {
+            return try execute()
+        } catch let e as RuntimeError {
+            Log.error("exec failed: \(e.description)")
+        } catch {
+            Log.error("exec failed: \(error)")
+        }
+        return 255
+    }
+
+    func execute() throws -> Int32 {
         let c = try Container(store: store, id: id)
         var p: Process
-        if let file = process {
+        if let file = a.value("--process") {
             p = try Process.parse(try HostFiles.read(file))
         } else {
             guard !args.isEmpty else { throw CLIError("exec needs a command, or --process FILE") }
             p = try processFromFlags(base: try ContainerExec.containerSpec(c).process)
         }
-        if let apparmor { p.apparmorProfile = apparmor }
-        if let processLabel { p.selinuxLabel = processLabel }
+        if let v = a.value("--apparmor") { p.apparmorProfile = v }
+        if let v = a.value("--process-label") { p.selinuxLabel = v }
         var o = ExecOptions(id: id, process: p)
-        o.detach = detach
-        o.pidFile = pidFile
-        o.consoleSocket = consoleSocket
+        o.detach = a.flag("--detach")
+        o.pidFile = a.value("--pid-file")
+        o.consoleSocket = a.value("--console-socket")
         o.preserveFds = preserveFds
-        o.subCgroups = cgroup
-        let status = try ContainerExec.run(store: store, options: o)
-        if status != 0 { throw ExitCode(status) }
+        o.subCgroups = a.all("--cgroup")
+        return try ContainerExec.run(store: store, options: o)
     }
 
     /// runc's rules: the container's process is the base; flags override or add to it.
     func processFromFlags(base: Process?) throws -> Process {
         var p = base ?? Process(cwd: "/")
         p.args = args.first == "--" ? Array(args.dropFirst()) : args
-        p.terminal = tty
-        p.env = (p.env ?? []) + env
-        if let cwd { p.cwd = cwd }
-        if let user {
+        p.terminal = a.flag("--tty")
+        p.env = (p.env ?? []) + a.all("--env")
+        if let cwd = a.value("--cwd") { p.cwd = cwd }
+        if let user = a.value("--user") {
             let parts = user.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let gidText = parts.count > 1 ? parts[1] : "0"
             guard let first = parts.first, let uid = UInt32(first), let gid = UInt32(gidText) else {
@@ -88,6 +96,7 @@ struct Exec: ParsableCommand {
             u.additionalGids = additionalGids
             p.user = u
         }
+        let cap = a.all("--cap")
         if !cap.isEmpty {
             var caps = p.capabilities ?? LinuxCapabilities()
             caps.bounding = (caps.bounding ?? []) + cap
@@ -95,26 +104,7 @@ struct Exec: ParsableCommand {
             caps.permitted = (caps.permitted ?? []) + cap
             p.capabilities = caps
         }
-        if noNewPrivs { p.noNewPrivileges = true }
+        if a.flag("--no-new-privs") { p.noNewPrivileges = true }
         return p
-    }
-}
-
-struct Ps: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the processes of a container.")
-    @Option(name: [.customShort("f"), .long], help: "table or json") var format: String = "table"
-    @Argument(help: "container id") var id: String
-    @Argument(parsing: .captureForPassthrough, help: "ignored ps options, for runc compatibility")
-    var psArgs: [String] = []
-
-    func run() throws {
-        let c = try Container(store: store, id: id)
-        let pids = c.processes()
-        switch format {
-        case "json": printOut(JSONValue.array(pids.map { .int(Int64($0)) }).serialized())
-        case "table":
-            printOut(Table.render(header: ["PID", "CMD"], rows: pids.map { [String($0), ProcessList.command(of: $0)] }))
-        default: throw CLIError("invalid format \"\(format)\": use table or json")
-        }
     }
 }

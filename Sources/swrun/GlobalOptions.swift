@@ -1,7 +1,7 @@
 import OCIRuntime
 
 /// runc's global flags come before the subcommand (`swrun --root R create ...`). They are
-/// taken off argv here, so every subcommand sees them and ArgumentParser parses the rest.
+/// taken off argv here, so every subcommand sees them and CommandLineParser parses the rest.
 struct GlobalOptions {
     var root: String?
     var log: String?

@@ -1,35 +1,53 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import OCIRuntime
 import Spec
 
-struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change the resource limits of a container.")
-    @Option(name: [.customShort("r"), .long], help: "a JSON file with linux.resources, or - for stdin")
-    var resources: String?
-    @Option(name: .customLong("blkio-weight"), help: "block IO weight, 10 to 1000") var blkioWeight: UInt16?
-    @Option(name: .customLong("cpu-period"), help: "CPU CFS period in µs") var cpuPeriod: UInt64?
-    @Option(name: .customLong("cpu-quota"), help: "CPU CFS quota in µs per period (-1: none)") var cpuQuota: Int64?
-    @Option(name: .customLong("cpu-burst"), help: "CPU burst in µs") var cpuBurst: UInt64?
-    @Option(name: .customLong("cpu-share"), help: "CPU shares (relative weight)") var cpuShare: UInt64?
-    @Option(name: .customLong("cpu-rt-period"), help: "real-time CPU period in µs") var cpuRtPeriod: UInt64?
-    @Option(name: .customLong("cpu-rt-runtime"), help: "real-time CPU runtime in µs") var cpuRtRuntime: Int64?
-    @Option(name: .customLong("cpu-idle"), help: "1: SCHED_IDLE for the cgroup") var cpuIdle: Int64?
-    @Option(name: .customLong("cpuset-cpus"), help: "CPUs to use (0-3, 0,1)") var cpusetCpus: String?
-    @Option(name: .customLong("cpuset-mems"), help: "memory nodes to use (0-3, 0,1)") var cpusetMems: String?
-    @Option(name: .customLong("memory"), help: "memory limit (64m, 1g, bytes; -1: none)") var memory: String?
-    @Option(name: .customLong("memory-reservation"), help: "memory soft limit") var memoryReservation: String?
-    @Option(name: .customLong("memory-swap"), help: "memory plus swap limit (-1: unlimited swap)") var memorySwap: String?
-    @Option(name: .customLong("kernel-memory"), help: "deprecated, ignored with a warning") var kernelMemory: String?
-    @Option(name: .customLong("kernel-memory-tcp"), help: "kernel TCP buffer limit (cgroup v1)") var kernelMemoryTCP: String?
-    @Option(name: .customLong("pids-limit"), help: "maximum number of tasks (-1: none)") var pidsLimit: Int64?
-    @Option(name: .customLong("l3-cache-schema"), help: "Intel RDT: not supported") var l3CacheSchema: String?
-    @Option(name: .customLong("mem-bw-schema"), help: "Intel RDT: not supported") var memBwSchema: String?
-    @Argument(help: "container id") var id: String
+enum UpdateCommand {
+    static var command: Command {
+        Command("update", "Change the resource limits of a container.", options: [
+            .value("--resources", "-r", as: "file", help: "a JSON file with linux.resources, or - for stdin"),
+            .value("--blkio-weight", as: "n", help: "block IO weight, 10 to 1000"),
+            .value("--cpu-period", as: "us", help: "CPU CFS period in µs"),
+            .value("--cpu-quota", as: "us", help: "CPU CFS quota in µs per period (-1: none)"),
+            .value("--cpu-burst", as: "us", help: "CPU burst in µs"),
+            .value("--cpu-share", as: "n", help: "CPU shares (relative weight)"),
+            .value("--cpu-rt-period", as: "us", help: "real-time CPU period in µs"),
+            .value("--cpu-rt-runtime", as: "us", help: "real-time CPU runtime in µs"),
+            .value("--cpu-idle", as: "n", help: "1: SCHED_IDLE for the cgroup"),
+            .value("--cpuset-cpus", as: "list", help: "CPUs to use (0-3, 0,1)"),
+            .value("--cpuset-mems", as: "list", help: "memory nodes to use (0-3, 0,1)"),
+            .value("--memory", as: "size", help: "memory limit (64m, 1g, bytes; -1: none)"),
+            .value("--memory-reservation", as: "size", help: "memory soft limit"),
+            .value("--memory-swap", as: "size", help: "memory plus swap limit (-1: unlimited swap)"),
+            .value("--kernel-memory", as: "size", help: "deprecated, ignored with a warning"),
+            .value("--kernel-memory-tcp", as: "size", help: "kernel TCP buffer limit (cgroup v1)"),
+            .value("--pids-limit", as: "n", help: "maximum number of tasks (-1: none)"),
+            .value("--l3-cache-schema", as: "schema", help: "Intel RDT: not supported"),
+            .value("--mem-bw-schema", as: "schema", help: "Intel RDT: not supported"),
+        ], arguments: ["id"]) { a in
+            try run(a)
+            return 0
+        }
+    }
 
-    func run() throws {
+    static func run(_ a: ParsedCommand) throws {
+        // Number flags are checked first, as the option parser did before.
+        let blkioWeight = try a.number("--blkio-weight", UInt16.self)
+        let cpuPeriod = try a.number("--cpu-period", UInt64.self)
+        let cpuQuota = try a.number("--cpu-quota", Int64.self)
+        let cpuBurst = try a.number("--cpu-burst", UInt64.self)
+        let cpuShare = try a.number("--cpu-share", UInt64.self)
+        let cpuRtPeriod = try a.number("--cpu-rt-period", UInt64.self)
+        let cpuRtRuntime = try a.number("--cpu-rt-runtime", Int64.self)
+        let cpuIdle = try a.number("--cpu-idle", Int64.self)
+        let pidsLimit = try a.number("--pids-limit", Int64.self)
+        let (memory, memoryReservation, memorySwap) = (a.value("--memory"), a.value("--memory-reservation"), a.value("--memory-swap"))
+        let (kernelMemory, kernelMemoryTCP) = (a.value("--kernel-memory"), a.value("--kernel-memory-tcp"))
+        let (cpusetCpus, cpusetMems, resources) = (a.value("--cpuset-cpus"), a.value("--cpuset-mems"), a.value("--resources"))
+        let (l3CacheSchema, memBwSchema) = (a.value("--l3-cache-schema"), a.value("--mem-bw-schema"))
+        let id = a.arguments[0]
         if l3CacheSchema != nil || memBwSchema != nil {
             throw CLIError("Intel RDT (--l3-cache-schema, --mem-bw-schema) is not supported by swrun")
         }
@@ -69,20 +87,23 @@ struct Update: ParsableCommand {
     }
 }
 
-struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a container's resource usage and OOM events as JSON.")
-    @Flag(name: .long, help: "print the statistics once and exit") var stats = false
-    @Option(name: .long, help: "statistics interval (5s, 500ms)") var interval: String = "5s"
-    @Argument(help: "container id") var id: String
-
-    func run() throws {
-        if stats {
-            printOut(try ContainerEvents.stats(store: store, id: id))
-            return
-        }
-        try ContainerEvents.follow(store: store, id: id, intervalMs: try Self.milliseconds(interval)) { line in
-            printOut(line)
-            fflush(nil)  // each event line must reach a pipe reader at once
+enum EventsCommand {
+    static var command: Command {
+        Command("events", "Print a container's resource usage and OOM events as JSON.", options: [
+            .flag("--stats", help: "print the statistics once and exit"),
+            .value("--interval", as: "duration", help: "statistics interval (5s, 500ms)"),
+        ], arguments: ["id"]) { a in
+            let id = a.arguments[0]
+            let interval = a.value("--interval") ?? "5s"
+            if a.flag("--stats") {
+                printOut(try ContainerEvents.stats(store: store, id: id))
+                return 0
+            }
+            try ContainerEvents.follow(store: store, id: id, intervalMs: try milliseconds(interval)) { line in
+                printOut(line)
+                fflush(nil)  // each event line must reach a pipe reader at once
+            }
+            return 0
         }
     }
 

@@ -1,22 +1,26 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import OCIRuntime
 import Spec
 
-struct Swrun: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "swrun",
-        abstract: "An OCI container runtime (runc-compatible).",
-        discussion: """
-        Global options (before the command): --root DIR (default /run/swrun; rootless:
-        $XDG_RUNTIME_DIR/swrun), --log FILE, --log-format text|json, --debug, --systemd-cgroup,
-        --rootless true|false|auto.
-        """,
-        version: SwrunVersion.text,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self, Update.self, Events.self,
-                      SpecCommand.self])
+enum SwrunHelp {
+    static var text: String {
+        let rows = Commands.names.compactMap(Commands.named).map { c in
+            "  " + c.name + String(repeating: " ", count: 10 - c.name.count) + c.abstract
+        }
+        return ([
+            "swrun: an OCI container runtime (runc-compatible).",
+            "",
+            "Usage: swrun [global options] COMMAND [options] [arguments]",
+            "",
+            "Global options (before the command): --root DIR (default /run/swrun; rootless:",
+            "$XDG_RUNTIME_DIR/swrun), --log FILE, --log-format text|json, --debug, --systemd-cgroup,",
+            "--rootless true|false|auto, --version.",
+            "",
+            "Commands:",
+        ] + rows + ["", "`swrun COMMAND --help` describes a command."]).joined(with: "\n")
+    }
 }
 
 enum SwrunVersion {
@@ -49,22 +53,31 @@ if rest.first == "--version" || rest.first == "-v" || (rest.isEmpty && argv.cont
     print(SwrunVersion.text)
     exit(0)
 }
+/// `help [COMMAND]`, `--help`, `-h` and no command at all print help, as runc does.
+func runCommand(_ rest: [String]) throws -> Int32 {
+    guard let name = rest.first, name != "help", name != "--help", name != "-h" else {
+        if rest.count > 1, let c = Commands.named(rest[1]) {
+            print(CommandLineParser.help(for: c))
+        } else {
+            print(SwrunHelp.text)
+        }
+        return 0
+    }
+    guard let command = Commands.named(name) else {
+        throw CLIError("unknown command \"\(name)\" (`swrun --help` lists the commands)")
+    }
+    let parsed = try CommandLineParser.parse(Array(rest.dropFirst()), for: command)
+    if parsed.help {
+        print(CommandLineParser.help(for: command))
+        return 0
+    }
+    return try command.run(parsed)
+}
+
 do {
-    if let status = try FastPath.run(rest) { exit(status) }
-    var command = try Swrun.parseAsRoot(rest)
-    try command.run()
-    exit(0)
+    exit(try runCommand(rest))
 } catch let e as RuntimeError {
     fail(e.description)
-} catch let e as CLIError {
-    fail(e.description)
-} catch let e as ExitCode {
-    exit(e.rawValue)
 } catch {
-    let code = Swrun.exitCode(for: error)
-    if code == .success {
-        print(Swrun.fullMessage(for: error))
-        exit(0)
-    }
-    fail(Swrun.message(for: error))
+    fail("\(error)")
 }

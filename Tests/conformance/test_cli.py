@@ -172,3 +172,55 @@ def test_mount_label_without_selinux_is_warned(h):
     ctid, r = h.create(cfg)
     assert r.rc == 0, r
     assert "linux.mountLabel" in r.err and "not applied" in r.err, r.err
+
+
+# The command-line parser (Sources/swrun/CommandLineParser.swift): runc's spellings and
+# messages, and the forms the swift-argument-parser front end accepted before it.
+
+def _running(h, args=("sleep", "100")):
+    ctid, r = h.create(h.config(list(args)))
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    return ctid
+
+
+def test_help_exits_zero(h):
+    for args in (["--help"], ["help"], ["create", "--help"], ["exec", "-h"]):
+        r = h.rt(*args)
+        assert r.rc == 0, (args, r)
+        assert r.out.strip(), (args, r)
+
+
+def test_usage_errors_exit_one_with_a_message(h):
+    # runc: "requires exactly 1 argument(s)", "flag provided but not defined: -bogus".
+    for args, word in ((["create"], "argument"), (["start", "a", "b"], "argument"),
+                       (["kill"], "argument"), (["delete", "--bogus", "x"], "bogus"),
+                       (["create", "--preserve-fds", "x", "c"], "preserve-fds")):
+        r = h.rt(*args)
+        assert r.rc == 1, (args, r)
+        assert word in r.err, (args, r.err)
+
+
+@pytest.mark.swrun_only  # runc (urfave/cli) takes no options after the first argument
+def test_options_after_the_id_and_bool_values(h):
+    ctid = _running(h)
+    r = h.rt("delete", ctid, "--force=false")
+    assert r.rc == 1 and "not stopped" in r.err, r
+    assert h.rt("kill", ctid, "KILL", "-a").rc == 0
+    h.wait_status(ctid, "stopped")
+    assert h.rt("delete", ctid, "-f").rc == 0
+
+
+def test_exec_takes_everything_after_the_id(h):
+    # Options after the ID belong to the command, as in runc.
+    ctid = _running(h)
+    r = h.rt("exec", "-e", "A=1", "-e", "B=2", ctid, "sh", "-c", 'echo "$A$B" "$@"', "x", "--env", "C=3")
+    assert r.rc == 0, r
+    assert r.out.strip() == "12 --env C=3", r
+    if IS_SWRUN:  # runc runs "--" as the program
+        r = h.rt("exec", ctid, "--", "echo", "-n", "dashed")
+        assert r.rc == 0 and r.out == "dashed", r
+    if IS_SWRUN:  # runc 1.1 does not group short flags
+        r = h.rt("exec", "-dt", "--console-socket", "/nonexistent", ctid, "true")
+        assert r.rc != 0 and "/nonexistent" in r.err, r
+    assert h.rt("delete", "--force", ctid).rc == 0

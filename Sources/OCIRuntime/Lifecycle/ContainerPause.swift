@@ -31,7 +31,7 @@ public enum ContainerPause {
 
     private static func waitFor(_ file: String, _ want: String) throws(RuntimeError) {
         for _ in 0..<2000 {
-            if let s = try? Sys.readString(file), s.contains(want) { return }
+            if let s = try? Sys.readString(file), s.includes(want) { return }
             usleep(1000)
         }
         throw RuntimeError("timed out waiting for \(file) to show \"\(want)\"")

@@ -65,7 +65,7 @@ enum NetDevices {
         let addresses: [Address]
         do throws(RuntimeError) {
             addresses = try permanentGlobalAddresses(&host, index: ifindex, path: path)
-            if !target.contains("%d"), try named(&inside, target, path: path) {
+            if !target.includes("%d"), try named(&inside, target, path: path) {
                 throw nameTaken(target, path: path)
             }
             try moveAndRename(ifindex, name, as: target, nsFd: nsFd, host: &host, path: path)
@@ -193,9 +193,7 @@ enum NetDevices {
 
     /// `name` is `target`, or what the kernel made of a "%d" template (digits in its place).
     static func fits(_ name: String, _ target: String) -> Bool {
-        let parts = target.split(separator: "%d", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return name == target }
-        let (head, tail) = (parts[0], parts[1])
+        guard let (head, tail) = target.split(around: "%d") else { return name == target }
         guard name.count > head.count + tail.count, name.hasPrefix(head), name.hasSuffix(tail) else { return false }
         let middle = name.dropFirst(head.count).dropLast(tail.count)
         return middle.allSatisfy { $0.isASCII && $0.isNumber }

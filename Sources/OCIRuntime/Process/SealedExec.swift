@@ -110,8 +110,8 @@ struct SealedExec {
             // The report is SyncMessage.initPid's JSON, split around the PID the stub prints.
             let marker = "1234567"
             let text = SyncMessage.initPid(1_234_567).toJSON().serialized()
-            guard let r = text.firstRange(of: marker) else { throw RuntimeError("the exec stub's PID report cannot be built") }
-            for (i, part) in [String(text[..<r.lowerBound]), String(text[r.upperBound...])].enumerated() {
+            guard let (before, after) = text.split(around: marker) else { throw RuntimeError("the exec stub's PID report cannot be built") }
+            for (i, part) in [before, after].enumerated() {
                 put32(string(part), at: 32 + 8 * i)
                 put32(UInt32(truncatingIfNeeded: part.utf8.count), at: 36 + 8 * i)
             }

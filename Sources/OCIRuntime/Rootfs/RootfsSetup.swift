@@ -155,7 +155,7 @@ struct RootfsSetup {
         let proc = try Procfs.open(jsonPath: "linux.sysctl")
         defer { proc.close() }
         for (k, v) in sysctls {
-            if k.isEmpty || k.contains("..") || k.hasPrefix("/") {
+            if k.isEmpty || k.includes("..") || k.hasPrefix("/") {
                 throw RuntimeError.config("linux.sysctl.\(k)", "invalid sysctl name")
             }
             try proc.write("sys/" + k.replacingDots(), v, jsonPath: "linux.sysctl.\(k)")

@@ -29,8 +29,22 @@ public struct Container {
         if !record.owner.isEmpty { return record.owner }
         var st = stat()
         guard stat(dir, &st) == 0 else { return "" }
-        guard let pw = getpwuid(st.st_uid), let name = pw.pointee.pw_name else { return String(st.st_uid) }
-        return String(cString: name)
+        return Container.userName(st.st_uid)
+    }
+
+    /// `list` asks for every container's owner, nearly always one user: one NSS lookup per
+    /// UID (nscd's sockets tried twice, nsswitch.conf, /etc/passwd: 14 syscalls), not one per
+    /// container. Parallel arrays, not a dictionary: see StringTable.
+    nonisolated(unsafe) private static var knownUIDs: [uid_t] = []
+    nonisolated(unsafe) private static var knownNames: [String] = []
+
+    static func userName(_ uid: uid_t) -> String {
+        if let i = knownUIDs.firstIndex(of: uid) { return knownNames[i] }
+        var name = String(uid)
+        if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
+        knownUIDs.append(uid)
+        knownNames.append(name)
+        return name
     }
     var fifo: String { dir + "/" + StateStore.execFifo }
 
@@ -69,11 +83,15 @@ public struct Container {
         return pids.filter { p in ProcStat.read(p).map { $0.state != "Z" && $0.state != "X" } ?? false }
     }
 
+    /// As pause freezes: the v1 freezer where the container has one, else cgroup.freeze (v2).
+    /// The freezer is looked for first: trying cgroup.freeze in each v1 hierarchy on the way
+    /// cost `state` five failed opens, and `list` five per container.
     func isFrozen() -> Bool {
+        if let p = record.cgroupPaths.first(where: { $0.includes("/freezer/") }),
+           let s = try? Sys.readString(p + "/freezer.state") {
+            return s.hasPrefix("FROZEN")
+        }
         for p in record.cgroupPaths {
-            if p.contains("/freezer/"), let s = try? Sys.readString(p + "/freezer.state") {
-                return s.hasPrefix("FROZEN")
-            }
             if let s = try? Sys.readString(p + "/cgroup.freeze"), s.hasPrefix("1") { return true }
         }
         return false

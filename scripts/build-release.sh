@@ -1,0 +1,43 @@
+#!/bin/bash
+# The release build of `make build` (and bench/run): swift build with the start-up flags of
+# bench/README.md, then the debug info split off so the binary stays small.
+#
+#   .build/release/swrun        stripped (no symbols, no DWARF), with a .gnu_debuglink
+#   .build/release/swrun.debug  its symbols and DWARF (objcopy --only-keep-debug)
+#
+# gdb and the Swift backtracer find swrun.debug beside the binary through the debuglink
+# (its name and CRC), so backtraces keep function names and lines (bench/README.md,
+# "Binary size").
+#
+# The strip writes a temporary file that is renamed over the binary: a test or engine
+# running the old binary keeps its inode, and nobody sees a half-written swrun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SWIFT=${SWIFT:-swift}
+
+"$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath "$@"
+
+bin=.build/release/swrun
+debug=$bin.debug
+# When swift build had nothing to do, the binary is the stripped one of last time.
+# (No `readelf | grep -q` under pipefail: grep's early exit would fail readelf with SIGPIPE.)
+if [[ $(readelf -S "$bin") != *.debug_info* ]]; then
+    [ -f "$debug" ] || echo "build-release: $bin is stripped but $debug is missing" >&2
+    exit 0
+fi
+# What the size cuts took out must stay out (bench/README.md, "Binary size"): a stray
+# firstRange(of:) or `import Foundation` brings back megabytes.
+linked=$(nm "$bin" | grep -oE '(17_StringProcessing|12_RegexParser|20FoundationEssentials|12_Concurrency|swift_task_create)' | sort -u || true)
+if [ -n "$linked" ]; then
+    echo "build-release: the release binary links $(echo $linked) again: find the call that brings it" \
+         "(nm .build/release/swrun | grep ...) or rethink the cut in bench/README.md" >&2
+    exit 1
+fi
+objcopy --only-keep-debug "$bin" "$debug.tmp"
+chmod 0644 "$debug.tmp"
+mv -f "$debug.tmp" "$debug"
+objcopy --strip-all "$bin" "$bin.tmp"
+# The link records the debug file's base name and CRC.
+objcopy --add-gnu-debuglink="$debug" "$bin.tmp"
+mv -f "$bin.tmp" "$bin"
+echo "build-release: $bin $(stat -c %s "$bin") bytes (stripped); symbols and DWARF in $debug"
