@@ -15,7 +15,7 @@ struct Swrun: ParsableCommand {
         --rootless true|false|auto.
         """,
         version: SwrunVersion.text,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self, Update.self, Events.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self, Exec.self, Ps.self, FeaturesCommand.self, Pause.self, Resume.self, Update.self, Events.self, Checkpoint.self, Restore.self,
                       SpecCommand.self])
 }
 

@@ -4,7 +4,7 @@
 # (virtme-ng) to boot it over the host's root fs, and what the tests run inside the guest
 # (podman, runc, busybox-static for the rootfs, pytest). Fast when everything is already there.
 set -eu
-"$(dirname "$0")/../apt-install.sh" qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static apparmor
+"$(dirname "$0")/../apt-install.sh" qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static apparmor criu
 python3 -c 'import pytest, pytest_timeout' 2>/dev/null || python3 -m pip install -q --break-system-packages pytest pytest-timeout \
     || python3 -m pip install -q pytest pytest-timeout
 command -v vng >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages virtme-ng \

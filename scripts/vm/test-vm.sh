@@ -27,7 +27,7 @@ status=0
 
 conformance=${VM_CONFORMANCE:-Tests/conformance/test_container.py Tests/conformance/test_exec_hooks_terminal.py Tests/conformance/test_lifecycle.py::test_kill_all}
 [ "$conformance" = all ] && conformance=Tests/conformance
-suites=("Tests/vm/cgroupfs Tests/vm/podman Tests/vm/lsm")
+suites=("Tests/vm/cgroupfs Tests/vm/podman Tests/vm/lsm" "Tests/vm/criu")
 # Separate pytest sessions: each suite keeps its own conftest and summary.
 [ "$conformance" = none ] || suites+=("$conformance")
 t0=$(date +%s)
