@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSyscalls
 import Spec
 
 /// `checkpoint`: CRIU dumps the running container's process tree into the image directory;
@@ -29,6 +30,11 @@ public enum ContainerCheckpoint {
             if !Sys.isDirectory(real) {
                 throw RuntimeError("invalid --parent-path: \(real) is not a directory (the pre-dump's image path)")
             }
+        }
+        if let fd = o.statusFd {
+            let flags = sw_fcntl_int(fd, F_GETFL, 0)
+            if flags < 0 { throw RuntimeError.sys("fcntl", "invalid --status-fd argument \(fd)", errno: errno) }
+            if flags & O_ACCMODE == O_RDONLY { throw RuntimeError("invalid --status-fd argument \(fd): not writable") }
         }
         // The config as the bundle holds it, as exec reads it: mounts, masked paths, devices
         // and namespaces joined by path.
@@ -65,7 +71,9 @@ public enum ContainerCheckpoint {
         var opts = o
         opts.common = common
         let args = CriuArguments.dump(opts, facts: facts, netNsInode: netIno, pidNsInode: pidIno)
-        let r = try CriuProcess.run(criu.path, args, capture: true)
+        // The status fd stays open in criu at its own number (the child closes all others).
+        let statusFd = o.statusFd.map { [CriuProcess.PassedFd(target: $0, source: $0)] } ?? []
+        let r = try CriuProcess.run(criu.path, args, capture: true, fds: statusFd)
         if !r.succeeded {
             throw CriuLog.failure("checkpoint container \"\(id)\"", status: r.status,
                                   log: (common.workPath ?? imagePath) + "/" + CriuArguments.dumpLog, output: r.output)
