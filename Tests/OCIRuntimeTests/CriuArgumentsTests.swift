@@ -36,7 +36,7 @@ final class CriuArgumentsTests: XCTestCase {
         o.leaveRunning = true
         o.parentPath = "../parent"
         let facts = CriuArguments.ContainerFacts(initPid: 42, rootfs: "/b/rootfs", dumpMounts: [("/data", "/data")],
-                                                 joinedNamespaces: [], freezeCgroup: "/sys/fs/cgroup/c1")
+                                                 freezeCgroup: "/sys/fs/cgroup/c1")
         let a = CriuArguments.dump(o, facts: facts, netNsInode: 4026532000, pidNsInode: nil)
         XCTAssertEqual(Array(a.prefix(5)), ["dump", "-t", "42", "--root", "/b/rootfs"])
         for want in [["-D", "/img"], ["-W", "/img"], ["-o", "dump.log"], ["--freeze-cgroup", "/sys/fs/cgroup/c1"],
@@ -54,7 +54,7 @@ final class CriuArgumentsTests: XCTestCase {
         var o = CheckpointOptions(common: CriuCommonOptions(imagePath: "/p"))
         o.preDump = true
         let facts = CriuArguments.ContainerFacts(initPid: 7, rootfs: "/r", dumpMounts: [("/data", "/data")],
-                                                 joinedNamespaces: [], freezeCgroup: nil)
+                                                 freezeCgroup: nil)
         let a = CriuArguments.dump(o, facts: facts, netNsInode: nil, pidNsInode: nil)
         XCTAssertEqual(a.first, "pre-dump")
         XCTAssertTrue(a.contains("--track-mem") && a.contains("--manage-cgroups"))

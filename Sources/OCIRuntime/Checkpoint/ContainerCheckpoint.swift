@@ -33,7 +33,10 @@ public enum ContainerCheckpoint {
         }
         if let fd = o.statusFd {
             let flags = sw_fcntl_int(fd, F_GETFL, 0)
-            if flags < 0 { throw RuntimeError.sys("fcntl", "invalid --status-fd argument \(fd)", errno: errno) }
+            if flags < 0 {
+                let e = errno
+                throw RuntimeError.sys("fcntl", "invalid --status-fd argument \(fd)", errno: e)
+            }
             if flags & O_ACCMODE == O_RDONLY { throw RuntimeError("invalid --status-fd argument \(fd): not writable") }
         }
         // The config as the bundle holds it, as exec reads it: mounts, masked paths, devices
@@ -52,8 +55,9 @@ public enum ContainerCheckpoint {
         common.imagePath = imagePath
         if let w = common.workPath { common.workPath = Sys.absolutePath(w) }
         for dir in [imagePath, common.workPath].compactMap({ $0 }) {
-            if mkdir(dir, 0o700) != 0 && errno != EEXIST {
-                throw RuntimeError.sys("mkdir", "create \(dir)", errno: errno)
+            if mkdir(dir, 0o700) != 0 {
+                let e = errno
+                if e != EEXIST { throw RuntimeError.sys("mkdir", "create \(dir)", errno: e) }
             }
         }
         let rootfs = c.record.rootfs
@@ -63,7 +67,7 @@ public enum ContainerCheckpoint {
                 var st = stat()
                 return stat("/proc/\(c.record.pid)/root/\(p)", &st) == 0 && (st.st_mode & S_IFMT) != S_IFDIR
             },
-            joinedNamespaces: [], freezeCgroup: freezeCgroup(c.record.cgroupPaths))
+            freezeCgroup: freezeCgroup(c.record.cgroupPaths))
         if !o.preDump {
             let json = JSONValue.array(stdio.map { .string($0) }).serialized()
             try Sys.writeFile(imagePath + "/" + descriptorsFile, json, mode: 0o600)
@@ -89,7 +93,8 @@ public enum ContainerCheckpoint {
         guard let path = spec.linux?.namespaces?.first(where: { $0.type == type })?.path else { return nil }
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw RuntimeError.sys("stat", "stat the \(type) namespace \(path) the container joined", errno: errno)
+            let e = errno
+            throw RuntimeError.sys("stat", "stat the \(type) namespace \(path) the container joined", errno: e)
         }
         return UInt64(st.st_ino)
     }

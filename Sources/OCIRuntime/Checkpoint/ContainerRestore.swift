@@ -48,10 +48,11 @@ public enum ContainerRestore {
                 // CRIU's external namespaces (runc's extRootNetNS / extRootPidNS keys).
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 if fd < 0 {
-                    throw RuntimeError.sys("open", "open the \(ns.type) namespace \(path) the container joins", errno: errno,
+                    let e = errno
+                    throw RuntimeError.sys("open", "open the \(ns.type) namespace \(path) the container joins", errno: e,
                                            jsonPath: "linux.namespaces")
                 }
-                let target = Int32(3 + passed.count)
+                let target = Int32(truncatingIfNeeded: 3 + passed.count)  // at most one per namespace type
                 passed.append(.init(target: target, source: fd))
                 inheritFds.append((target, ns.type == "network" ? "extRootNetNS" : "extRootPidNS"))
             case "cgroup":

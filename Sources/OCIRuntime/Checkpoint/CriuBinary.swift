@@ -28,6 +28,12 @@ struct CriuBinary {
             throw RuntimeError("cannot \(what): \(name) not found" + (name.contains("/") ? "" : " in PATH"),
                                hint: "install CRIU \(minimum) or newer (Debian: apt-get install criu)")
         }
+        // Checked once per boot and criu binary: under emulation `criu --version` and
+        // `criu check` cost ~0.7 s per command, which runc (no check) does not pay.
+        let key = stampKey(path)
+        if let key, let version = cachedVersion(key: key) {
+            return CriuBinary(path: path, version: version)
+        }
         let v = try CriuProcess.run(path, ["--version"], capture: true)
         guard v.succeeded, let version = CriuVersion.parse(v.output) else {
             throw RuntimeError("cannot \(what): \(path) --version failed (exit \(v.status)): \(v.output.trimmingCharacters(in: "\n"))")
@@ -41,7 +47,39 @@ struct CriuBinary {
                                + errorLines(check.output, limit: 4).joined(separator: "; "),
                                hint: "CRIU must support the running kernel (measured: CRIU 3.17 works on Debian's 6.1, not on 6.18)")
         }
+        if let key { remember(key: key, version: version) }
         return CriuBinary(path: path, version: version)
+    }
+
+    /// Where a passed check is remembered: /run is a tmpfs, emptied at every boot (the boot
+    /// ID is in the key too); only root writes there, and only a success is kept.
+    static let checkStamp = "/run/swrun-criu-check"
+
+    /// The boot, the kernel and the criu binary (path, inode, size, mtime) a check holds for.
+    static func stampKey(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0,
+              let boot = try? Sys.readString("/proc/sys/kernel/random/boot_id"),
+              let kernel = try? Sys.readString("/proc/sys/kernel/osrelease") else { return nil }
+        return "\(boot.trimmingCharacters(in: "\n")) \(kernel.trimmingCharacters(in: "\n")) \(path) \(st.st_dev):\(st.st_ino) "
+            + "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+    }
+
+    static func cachedVersion(key: String) -> CriuVersion? {
+        guard let text = try? Sys.readString(checkStamp) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 2, lines[0] == key else { return nil }
+        return CriuVersion.parse(String(lines[1]))
+    }
+
+    /// Best effort: a stamp that cannot be written only means the next command checks again.
+    static func remember(key: String, version: CriuVersion) {
+        let tmp = "\(checkStamp).\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        let ok = (try? Sys.writeAll(fd, Array("\(key)\nVersion: \(version)\n".utf8), what: tmp)) != nil
+        close(fd)
+        if !ok || rename(tmp, checkStamp) != 0 { unlink(tmp) }
     }
 
     /// `name` itself when it has a slash, else the first on PATH (runc's exec.LookPath), or on

@@ -75,21 +75,13 @@ enum CriuArguments {
     static let restoreLog = "restore.log"
 
     /// What the container's config says that CRIU must be told.
-    struct ContainerFacts: Equatable {
+    struct ContainerFacts {
         var initPid: Int32
         var rootfs: String
         /// Mount points to declare external at dump: (mount point in the container, cookie).
         var dumpMounts: [(String, String)]
-        /// Namespaces joined by path: (CRIU's name, path).
-        var joinedNamespaces: [(String, String)]
         /// The cgroup CRIU freezes the tree with (v2 directory or v1 freezer).
         var freezeCgroup: String?
-
-        static func == (a: ContainerFacts, b: ContainerFacts) -> Bool {
-            a.initPid == b.initPid && a.rootfs == b.rootfs && a.freezeCgroup == b.freezeCgroup
-                && a.dumpMounts.map { "\($0.0)\u{0}\($0.1)" } == b.dumpMounts.map { "\($0.0)\u{0}\($0.1)" }
-                && a.joinedNamespaces.map { "\($0.0)\u{0}\($0.1)" } == b.joinedNamespaces.map { "\($0.0)\u{0}\($0.1)" }
-        }
     }
 
     static func common(_ o: CriuCommonOptions, log: String) -> [String] {
@@ -130,8 +122,8 @@ enum CriuArguments {
         return a
     }
 
-    /// `criu restore` into `root` (a bind of the rootfs), detached and as swrun's sibling... that
-    /// is, swrun's child: --restore-sibling makes the restored init criu's sibling.
+    /// `criu restore` into `root` (a bind of the rootfs), detached; --restore-sibling makes the
+    /// restored init criu's sibling, i.e. swrun's child.
     static func restore(_ o: RestoreOptions, root: String, pidFile: String, restoreMounts: [(String, String)],
                         inheritFds: [(Int32, String)], joinNamespaces: [(String, String)]) -> [String] {
         var a = ["restore", "--root", root, "--restore-detached", "--restore-sibling", "--pidfile", pidFile,

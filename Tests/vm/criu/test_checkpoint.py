@@ -19,6 +19,9 @@ import pytest
 from criulib import TIMES
 from vmlib import CGROOT, wait_for
 
+# Under emulation a CRIU run takes seconds and podman's tens: more than the tier's default.
+pytestmark = pytest.mark.timeout(300)
+
 COUNTER = "i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done"
 # The same, also keeping its count in a file of the container's rootfs (read by exec).
 FILE_COUNTER = "i=0; while true; do echo $i; echo $i > /count; i=$((i+1)); sleep 0.2; done"
@@ -128,6 +131,9 @@ def test_checkpoint_then_restore_under_a_new_id_carries_on(ch):
     assert r.rc == 0, (r, log(images, "dump.log"))
     # The checkpointed container is gone, and its process with it (the pipe's writer).
     assert ch.state(ctid).rc != 0
+    if ch.name == "swrun":
+        # The passed `criu check` is remembered for this boot and criu binary.
+        assert Path("/run/swrun-criu-check").read_text().splitlines()[1].startswith("Version: 3.")
     before = c.numbers(10**9, timeout=30)
     c.close()
     assert before, "the counter printed nothing before the checkpoint"
@@ -217,6 +223,7 @@ def logged(pm, name) -> list[int]:
     return [int(l) for l in p.stdout.split() if l.isdigit()]
 
 
+@pytest.mark.timeout(480)
 def test_podman_checkpoint_restore_and_export_import(pm):
     """podman container checkpoint --export writes the checkpoint into its container dir and a
     tar; restore (in place) carries the counter on; after rm, restore --import of the tar
