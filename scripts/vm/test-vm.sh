@@ -1,5 +1,6 @@
 #!/bin/bash
-# The VM test tier: one plain (pure cgroup v2) boot for Tests/vm/cgroupfs, Tests/vm/podman and
+# The VM test tier: one plain (pure cgroup v2) boot for Tests/vm/cgroupfs, Tests/vm/podman,
+# Tests/vm/lsm, Tests/vm/criu (its own pytest session: swrun and runc side by side, ~5 min) and
 # the conformance suite, then one boot with systemd as PID 1 for Tests/vm/systemd.
 # RUNTIME (default: this tree's release build) is the runtime under test; VM_PYTEST_ARGS are
 # passed to every pytest run (e.g. "-k memory"). VM_CONFORMANCE picks the conformance tests of
