@@ -53,7 +53,12 @@ def ch(request, runtimes, rootfs, workdir, state_root):
     that nothing is left behind (state, mounts, processes, cgroups)."""
     h = harness.Harness(runtimes[request.param], state_root, workdir, rootfs, request.node.name)
     h.name = request.param
+    h.netns_mounts = []  # namespace files a test bound: unmounted before the leftover check
     yield h
+    for ctid in h.ids:
+        h.rt("delete", "--force", ctid)
+    for f in h.netns_mounts:
+        subprocess.run(["umount", str(f)], capture_output=True, timeout=30)
     problems = h.cleanup_and_check()
     if problems:
         pytest.fail("left behind after test:\n" + "\n".join(problems), pytrace=False)

@@ -113,6 +113,17 @@ def carries_on(before: list[int], after: Counter):
     assert before[-1] < nums[0] <= before[-1] + 5, (before[-3:], nums[:3])
 
 
+def netns_file(ch) -> Path:
+    """A network namespace kept by a bind mount on a file of the test's workdir (unmounted by
+    the `ch` fixture before its leftover check)."""
+    f = ch.workdir / "netns"
+    f.touch()
+    p = subprocess.run(["unshare", "--net=" + str(f), "true"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    ch.netns_mounts.append(f)
+    return f
+
+
 def stop(ch, ctid):
     ch.kill(ctid, "KILL")
     wait_for(lambda: ch.status(ctid) == "stopped", timeout=20)
@@ -125,6 +136,10 @@ def test_checkpoint_then_restore_under_a_new_id_carries_on(ch):
     kill and delete work on it."""
     cfg = ch.config(["sh", "-c", COUNTER])
     cfg["linux"]["resources"] = {"memory": {"limit": 64 << 20}}
+    # A bind mount of a host directory: external to CRIU, mapped back to its source.
+    data = ch.tmpdir("data")
+    (data / "note").write_text("from the host\n")
+    cfg["mounts"].append({"destination": "/data", "type": "bind", "source": str(data), "options": ["rbind", "rw"]})
     ctid, bundle, c = run_counter(ch, cfg)
     images = ch.workdir / "images"
     r = timed(ch, "checkpoint", "checkpoint", "--image-path", images, ctid)
@@ -152,9 +167,10 @@ def test_checkpoint_then_restore_under_a_new_id_carries_on(ch):
         # (re-created by CRIU, without the limit), not the new container's, and leaves that
         # directory behind after delete.
         assert cg == old_cgroup, cg
-    e = ch.rt("exec", new, "sh", "-c", "echo exec-ok; cat /proc/1/cmdline")
+    e = ch.rt("exec", new, "sh", "-c", "echo exec-ok; cat /proc/1/cmdline; echo; cat /data/note; echo back > /data/back")
     assert e.rc == 0 and e.out.startswith("exec-ok"), e
-    assert "while true" in e.out, e
+    assert "while true" in e.out and "from the host" in e.out, e
+    assert (data / "back").read_text() == "back\n", "the restored bind mount is not the host directory"
     stop(ch, new)
     c2.close()
     if ch.name == "runc":
@@ -165,7 +181,12 @@ def test_leave_running_then_pre_dump_then_dump(ch):
     """checkpoint --leave-running keeps the container running; so does --pre-dump; a dump on
     top of the pre-dump (--parent-path) then restores (in the foreground), and the counter
     carries on."""
-    ctid, bundle, c = run_counter(ch)
+    # A network namespace joined by path: CRIU's external namespace (extRootNetNS).
+    netns = netns_file(ch)
+    cfg = ch.config(["sh", "-c", COUNTER])
+    cfg["linux"]["namespaces"] = [n for n in cfg["linux"]["namespaces"] if n["type"] != "network"]
+    cfg["linux"]["namespaces"].append({"type": "network", "path": str(netns)})
+    ctid, bundle, c = run_counter(ch, cfg)
     kept = ch.workdir / "kept"
     r = timed(ch, "checkpoint --leave-running", "checkpoint", "--leave-running", "--image-path", kept, ctid)
     assert r.rc == 0, (r, log(kept, "dump.log"))
@@ -192,6 +213,8 @@ def test_leave_running_then_pre_dump_then_dump(ch):
     c2.started()
     carries_on(before, c2)
     assert ch.status(new) == "running"
+    pid = ch.state_json(new)["pid"]
+    assert os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(netns).st_ino, "not restored into the joined netns"
     assert ch.kill(new, "KILL").rc == 0
     assert fg.wait(timeout=60) == 137
     assert ch.state(new).rc != 0, "the foreground restore did not delete its container"
