@@ -42,7 +42,7 @@ extension Spec {
 
 extension Mount {
     /// A bind mount by type or by option, as the mounter reads it.
-    var isBind: Bool {
+    public var isBind: Bool {
         type == "bind" || (options ?? []).contains { $0 == "bind" || $0 == "rbind" }
     }
 }

@@ -11,7 +11,7 @@ func printOut(_ text: String) {
 /// The commands, built only when named: a `create` builds one small table, not fifteen.
 enum Commands {
     static let names = ["create", "start", "state", "kill", "delete", "run", "list", "exec", "ps",
-                        "features", "pause", "resume", "update", "events", "spec"]
+                        "features", "pause", "resume", "update", "events", "checkpoint", "restore", "spec"]
 
     static func named(_ name: String) -> Command? {
         switch name {
@@ -29,6 +29,8 @@ enum Commands {
         case "resume": pause(freeze: false)
         case "update": UpdateCommand.command
         case "events": EventsCommand.command
+        case "checkpoint": CheckpointCommands.checkpoint
+        case "restore": CheckpointCommands.restore
         case "spec": spec
         default: nil
         }

@@ -9,6 +9,8 @@ struct GlobalOptions {
     var debug = false
     var systemdCgroup = false
     var rootless: String?
+    /// runc's `--criu PATH`: the criu binary checkpoint and restore run (default: criu on PATH).
+    var criu: String?
 
     nonisolated(unsafe) static var current = GlobalOptions()
 
@@ -24,6 +26,10 @@ struct GlobalOptions {
         "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach", "force", "all", "format",
         "quiet", "process", "tty", "cwd", "env", "user", "cap", "no-new-privs", "keep", "no-subreaper",
         "stats", "interval", "resources", "help", "version",
+        // checkpoint / restore
+        "image-path", "work-path", "parent-path", "leave-running", "tcp-established", "tcp-skip-in-flight",
+        "link-remap", "ext-unix-sk", "shell-job", "lazy-pages", "status-fd", "page-server", "file-locks",
+        "pre-dump", "manage-cgroups-mode", "empty-ns", "auto-dedup", "lsm-profile", "lsm-mount-context",
     ]
 
     static func normalize(_ arg: String) -> String {
@@ -59,7 +65,7 @@ struct GlobalOptions {
             case "--rootless":
                 g.rootless = try value(name)
                 _ = try Rootless.resolve(g.rootless)
-            case "--criu": _ = try value(name)
+            case "--criu": g.criu = try value(name)
             default:
                 return (g, Array(args[i...]))
             }

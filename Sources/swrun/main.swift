@@ -7,7 +7,7 @@ import Spec
 enum SwrunHelp {
     static var text: String {
         let rows = Commands.names.compactMap(Commands.named).map { c in
-            "  " + c.name + String(repeating: " ", count: 10 - c.name.count) + c.abstract
+            "  " + c.name + String(repeating: " ", count: max(1, 12 - c.name.count)) + c.abstract
         }
         return ([
             "swrun: an OCI container runtime (runc-compatible).",

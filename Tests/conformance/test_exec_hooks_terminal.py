@@ -245,14 +245,13 @@ def recv_fd(conn):
     return msg, fds[0]
 
 
-def test_terminal_over_console_socket(h):
+def create_with_console(h, cfg):
+    """create with process.terminal and a console socket of the test's: (id, pty master)."""
     sock_path = h.workdir / "console.sock"
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(sock_path))
     srv.listen(1)
-    cfg = h.config(["sh", "-c", "tty; stty size; test -t 0 && echo stdin-is-tty"])
     cfg["process"]["terminal"] = True
-    cfg["process"]["consoleSize"] = {"height": 33, "width": 101}
     ctid, r = h.create(cfg, extra=("--console-socket", sock_path))
     assert r.rc == 0, r
     srv.settimeout(5)
@@ -260,6 +259,13 @@ def test_terminal_over_console_socket(h):
     _, master = recv_fd(conn)
     conn.close()
     srv.close()
+    return ctid, master
+
+
+def test_terminal_over_console_socket(h):
+    cfg = h.config(["sh", "-c", "tty; stty size; test -t 0 && echo stdin-is-tty"])
+    cfg["process"]["consoleSize"] = {"height": 33, "width": 101}
+    ctid, master = create_with_console(h, cfg)
     assert h.start(ctid).rc == 0
     out = b""
     deadline = time.monotonic() + 5

@@ -5,7 +5,7 @@
 # (podman, runc, busybox-static for the rootfs, pytest, AppArmor's parser, SELinux's reference
 # policy; neither LSM is enabled on the host's kernel, only in the guest's). Fast when everything is already there.
 set -eu
-"$(dirname "$0")/../apt-install.sh" qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static apparmor \
+"$(dirname "$0")/../apt-install.sh" qemu-system-x86 linux-image-amd64 podman conmon runc busybox-static apparmor criu \
     selinux-policy-default
 python3 -c 'import pytest, pytest_timeout' 2>/dev/null || python3 -m pip install -q --break-system-packages pytest pytest-timeout \
     || python3 -m pip install -q pytest pytest-timeout

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The VM test tier: one plain (pure cgroup v2) boot for Tests/vm/cgroupfs, Tests/vm/podman,
-# Tests/vm/lsm (AppArmor) and the conformance suite, one plain boot with SELinux for
-# Tests/vm/selinux, then one boot with systemd as PID 1 for Tests/vm/systemd.
+# Tests/vm/lsm (AppArmor), Tests/vm/criu (its own pytest session: swrun and runc side by side,
+# ~5 min) and the conformance suite, one plain boot with SELinux for Tests/vm/selinux, then one
+# boot with systemd as PID 1 for Tests/vm/systemd.
 # RUNTIME (default: this tree's release build) is the runtime under test; VM_PYTEST_ARGS are
 # passed to every pytest run (e.g. "-k memory"). VM_CONFORMANCE picks the conformance tests of
 # the plain boot: by default the files where cgroup v2 makes a difference (namespaces and the
@@ -28,7 +29,7 @@ status=0
 
 conformance=${VM_CONFORMANCE:-Tests/conformance/test_container.py Tests/conformance/test_exec_hooks_terminal.py Tests/conformance/test_lifecycle.py::test_kill_all}
 [ "$conformance" = all ] && conformance=Tests/conformance
-suites=("Tests/vm/cgroupfs Tests/vm/podman Tests/vm/lsm")
+suites=("Tests/vm/cgroupfs Tests/vm/podman Tests/vm/lsm" "Tests/vm/criu")
 # Separate pytest sessions: each suite keeps its own conftest and summary.
 [ "$conformance" = none ] || suites+=("$conformance")
 t0=$(date +%s)

@@ -35,7 +35,9 @@ public enum Features {
                 ("mountExtensions", .object([("idmap", .object([("enabled", .bool(true))]))])),
             ])),
             ("annotations", .object([("org.opencontainers.runtime-spec.features.runtime", .string("swrun")),
-                                     ("io.github.swrun.version", .string(version))])),
+                                     ("io.github.swrun.version", .string(version)),
+                                     // Not a features.md field: checkpoint/restore (runc's commands) need CRIU.
+                                     ("io.github.swrun.checkpoint", .string(CriuBinary.featureText))])),
         ])
     }
 }

@@ -195,6 +195,7 @@ enum InitProcess {
                                                       inherited: process.env ?? [])
                             }).run()
             try RootfsSetup.kernelSettings(spec)
+            if ctx.namespaces.has("mount") { StdioDevNull.reopen() }
             if let later {
                 defer { later.close() }
                 try joinCgroups?(later)

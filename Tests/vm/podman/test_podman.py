@@ -7,6 +7,7 @@ no network, events in a file: nothing touches the host's own podman state."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -54,12 +55,14 @@ class Podman:
             return [l for l in f if str(self.top) in l]
 
 
-@pytest.fixture(scope="session")
-def podman(runtime, rootfs):
+@contextlib.contextmanager
+def podman_storage(runtime: str, rootfs: Path, prefix: str = "swrun-podman-"):
+    """A Podman with its own storage under a temp dir and the busybox image imported; at the
+    end every container is removed, and no mount of the storage may be left."""
     require_pure_v2()
     if shutil.which("podman") is None:
         pytest.fail("podman is not installed (scripts/vm/install.sh)", pytrace=False)
-    top = Path(tempfile.mkdtemp(prefix="swrun-podman-"))
+    top = Path(tempfile.mkdtemp(prefix=prefix))
     for d in ("root", "runroot", "tmp", "net"):
         (top / d).mkdir()
     pm = Podman(top, runtime)
@@ -72,6 +75,12 @@ def podman(runtime, rootfs):
     subprocess.run(["umount", "-R", "-l", str(top / "root")], capture_output=True)
     shutil.rmtree(top, ignore_errors=True)
     assert left == [], f"podman left mounts: {left}"
+
+
+@pytest.fixture(scope="session")
+def podman(runtime, rootfs):
+    with podman_storage(runtime, rootfs) as pm:
+        yield pm
 
 
 @pytest.fixture

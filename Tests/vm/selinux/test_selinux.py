@@ -27,8 +27,14 @@ def context_of(pid_or_self: str) -> str:
 
 @pytest.fixture(scope="module", autouse=True)
 def policy():
+    lsms = Path("/sys/kernel/security/lsm").read_text() if Path("/sys/kernel/security/lsm").exists() else "?"
+    if "selinux" not in lsms.split(","):
+        pytest.fail(f"SELinux is not enabled in this VM's kernel (LSMs: {lsms}); boot with security=selinux selinux=1",
+                    pytrace=False)
+    # vng's init mounts no selinuxfs (systemd would).
     if not Path("/sys/fs/selinux/enforce").exists():
-        pytest.fail("SELinux is not enabled in this VM's kernel (boot with security=selinux selinux=1)", pytrace=False)
+        r = subprocess.run(["mount", "-t", "selinuxfs", "selinuxfs", "/sys/fs/selinux"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
     if context_of("self") == "kernel":
         r = subprocess.run(["load_policy", "-i"], capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
