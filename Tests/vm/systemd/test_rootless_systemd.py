@@ -102,6 +102,7 @@ def runtime_path(u: User, which: str) -> str:
     return str(u.xdg / "bin" / "swrun") if which == "swrun" else RUNC
 
 
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("which", ["swrun", "runc"])
 def test_direct_rootless_limits_in_the_users_delegated_scope(user, which):
     rt = runtime_path(user, which)
@@ -174,6 +175,9 @@ def podman(user):
     subprocess.run(["rm", "-rf", str(top)], capture_output=True, timeout=120)
 
 
+# Rootless podman under emulation takes 20-60 s a command (its user namespace, its pause
+# process): more than the tier's default per-test timeout.
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("which", ["swrun", "runc"])
 def test_rootless_podman_systemd_limits(user, podman, which):
     rt = ["--runtime", runtime_path(user, which)]
@@ -189,9 +193,8 @@ def test_rootless_podman_systemd_limits(user, podman, which):
         assert read(scope / "memory.max") == str(64 * MB)
         e = podman(*rt, "exec", cid, "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max", check=True)
         assert e.stdout.split() == [str(64 * MB), "10"], e.stdout
-        podman(*rt, "stop", "-t", "2", cid, check=True)
-        podman(*rt, "rm", cid, check=True)
     finally:
-        podman(*rt, "rm", "--force", "--time", "0", cid)
+        # (stop and rm apart are covered on the host, Tests/engines/test_rootless_engines.py)
+        podman(*rt, "rm", "--force", "--time", "0", cid, check=True)
     assert user.unit(unit, "LoadState")["LoadState"] == "not-found"
     assert wait_for(lambda: not scope.exists(), 10), f"{scope} is left behind"
