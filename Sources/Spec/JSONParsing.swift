@@ -25,8 +25,8 @@ extension JSONValue {
         var input = bytes
         input.append(0)
         let object: OpaquePointer? = input.withUnsafeBufferPointer { buf in
-            buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buf.count) {
-                json_tokener_parse_ex(tok, $0, Int32(buf.count))
+            buf.baseAddress?.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                json_tokener_parse_ex(tok, $0, Int32(clamping: buf.count))
             }
         }
         let err = json_tokener_get_error(tok)

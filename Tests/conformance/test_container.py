@@ -911,7 +911,10 @@ def test_tmpfs_tmpcopyup(h):
 def test_loopback_is_up_in_a_new_network_namespace(h):
     """runc and crun bring `lo` up in every network namespace they create: 127.0.0.1 must
     answer in a container without CNI (issue 14)."""
-    r = h.sh("ip -o link show lo; nc -l -p 7777 > /dev/shm/got & sleep 0.2; echo ping | nc 127.0.0.1 7777; sleep 0.2; cat /dev/shm/got")
+    # Retried until the listener is up, then waited for: fixed sleeps failed ~1 in 15 under load.
+    r = h.sh("ip -o link show lo; nc -l -p 7777 > /dev/shm/got & l=$!; "
+             "for i in $(seq 100); do echo ping | nc 127.0.0.1 7777 && break; sleep 0.1; done; "
+             "wait $l; cat /dev/shm/got")
     assert r.rc == 0, r
     assert ",UP" in r.out.splitlines()[0], r.out
     assert r.out.splitlines()[-1] == "ping", r.out

@@ -93,7 +93,7 @@ struct CgroupSelfJoin {
             }
             if best >= 0 {
                 dirfd = mountFds[best]
-                path = String(f.utf8.dropFirst(mountPaths[best].utf8.count + 1))!
+                path = String(decoding: f.utf8.dropFirst(mountPaths[best].utf8.count + 1), as: UTF8.self)
             }
             let fd = try Sys.check("open", "open \(f)") { openat(dirfd, path, O_WRONLY | O_CLOEXEC) }
             defer { Glibc.close(fd) }

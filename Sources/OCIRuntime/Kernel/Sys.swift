@@ -165,6 +165,12 @@ enum Sys {
         return String(path[..<slash])
     }
 
+    /// The last component of `path` ("" for "/"; the whole path when it has no slash).
+    static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
     static func join(_ a: String, _ b: String) -> String {
         if b.hasPrefix("/") { return a.hasSuffix("/") ? a + b.dropFirst() : a + b }
         return a.hasSuffix("/") ? a + b : a + "/" + b

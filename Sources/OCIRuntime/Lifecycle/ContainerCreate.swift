@@ -36,7 +36,8 @@ public enum ContainerCreate {
         let bundle = Sys.absolutePath(o.bundle)
         var spec = try Spec.load(bundle: bundle)
         try RuntimeChecks.validate(spec, options: o)
-        let rootfs = spec.root!.path.hasPrefix("/") ? Sys.clean(spec.root!.path) : Sys.clean(bundle + "/" + spec.root!.path)
+        guard let root = spec.root else { throw RuntimeError.config("root", "required") }
+        let rootfs = root.path.hasPrefix("/") ? Sys.clean(root.path) : Sys.clean(bundle + "/" + root.path)
         let plan = try NamespacePlan.make(spec)
         defer { plan.closeJoins() }
 

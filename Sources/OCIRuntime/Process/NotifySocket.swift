@@ -23,9 +23,9 @@ enum NotifySocket {
         mounts.append(Mount(destination: inContainer, type: "bind", source: dir,
                             options: ["bind", "nosuid", "noexec", "nodev", "ro"]))
         spec.mounts = mounts
-        var env = (spec.process!.env ?? []).filter { !$0.hasPrefix("NOTIFY_SOCKET=") }
+        var env = (spec.process?.env ?? []).filter { !$0.hasPrefix("NOTIFY_SOCKET=") }
         env.append("NOTIFY_SOCKET=\(inContainer)/\(socketName)")
-        spec.process!.env = env
+        spec.process?.env = env
     }
 
     /// start/run, before init is released: the container's socket, if create made its dir

@@ -12,9 +12,9 @@ enum SocketActivation {
         guard let text = Sys.env("LISTEN_FDS"), let n = Int(text), n > 0, spec.process != nil else { return 0 }
         // sd_listen_fds' rule: the fds are ours only if LISTEN_PID names this process.
         guard Sys.env("LISTEN_PID").flatMap({ Int32($0) }) == getpid() else { return 0 }
-        var env = (spec.process!.env ?? []).filter { !$0.hasPrefix("LISTEN_FDS=") && !$0.hasPrefix("LISTEN_PID=") }
+        var env = (spec.process?.env ?? []).filter { !$0.hasPrefix("LISTEN_FDS=") && !$0.hasPrefix("LISTEN_PID=") }
         env += ["LISTEN_FDS=\(n)", "LISTEN_PID=1"]
-        spec.process!.env = env
+        spec.process?.env = env
         return n
     }
 }

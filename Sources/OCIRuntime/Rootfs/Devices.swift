@@ -47,7 +47,7 @@ struct DeviceSetup {
         let clean = Sys.clean("/" + n.path)
         let parent = try root.mkdirAll(Sys.dirname(of: clean), jsonPath: jsonPath + ".path")
         defer { close(parent) }
-        let name = String(clean[clean.index(after: clean.lastIndex(of: "/")!)...])
+        let name = Sys.basename(of: clean)
         if userns {
             let f = openat(parent, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if f >= 0 { close(f) }
