@@ -7,8 +7,9 @@ import PackageDescription
 // (measured in bench/README.md, "Start-up"): a non-PIE executable has no relative relocations
 // to apply (38k of them, each dirtying a page), and libstdc++/libgcc_s linked statically are
 // two shared objects fewer to map and bind. linker/ holds the scripts that make -lstdc++,
-// -ljson-c and -lseccomp static (json-c and libseccomp are found by the module maps' `link`,
-// not pkg-config, whose -L/usr/lib/x86_64-linux-gnu would come first on the link line).
+// -ljson-c and -lseccomp static; for the last two, scripts/build-release.sh points pkg-config
+// at linker/pkgconfig (the system's .pc files would put /usr/lib/x86_64-linux-gnu, with the
+// shared libraries, first on the link line).
 let releaseLink: [LinkerSetting] = [
     .unsafeFlags(["-L\(Context.packageDirectory)/linker",
                   "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc",
@@ -33,8 +34,10 @@ let package = Package(
         .library(name: "OCIRuntime", targets: ["OCIRuntime"]),
     ],
     targets: [
-        .systemLibrary(name: "CJSONC", path: "Sources/CJSONC"),
-        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
+        .systemLibrary(name: "CJSONC", path: "Sources/CJSONC", pkgConfig: "json-c",
+                       providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp", pkgConfig: "libseccomp",
+                       providers: [.apt(["libseccomp-dev"])]),
         .target(name: "CSyscalls", path: "Sources/CSyscalls"),
         .target(name: "Spec", dependencies: ["CJSONC"], path: "Sources/Spec"),
         .target(name: "Hooks", dependencies: ["Spec", "CSyscalls"], path: "Sources/Hooks"),

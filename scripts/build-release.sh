@@ -28,6 +28,9 @@ echo "$flags" > "$stamp"
 # functions a container's start runs (linker/swrun.order, written by linker/make-order.py from
 # a single-stepped trace): a start then faults in ~1 MB less of swrun's text (bench/README.md,
 # "Memory"). The Swift stdlib's own code is one section in libswiftCore.a and stays as it is.
+# json-c and libseccomp linked statically (linker/pkgconfig, linker/*.so): two shared objects
+# fewer to map and relocate at every start.
+PKG_CONFIG_PATH="$PWD/linker/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
 "$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
     -Xlinker --section-ordering-file="$PWD/linker/swrun.order" "$@"
