@@ -2,16 +2,17 @@
 """make-order.py SWRUN ROOTFS [OUT]: writes the linker's section ordering file (linker/swrun.order)
 
 Traces the commands engines call most (run, create, start, state, exec, kill, delete) of the
-release binary SWRUN (stripped is fine: its symbols are read from SWRUN.debug, which
-scripts/build-release.sh writes) with steptrace, single-stepping every swrun process, and
-lists the functions that ran as input sections (`.text.<symbol>`, the names -function-sections
-and -ffunction-sections give them), in address order. scripts/build-release.sh links with
+release binary SWRUN with steptrace, single-stepping every swrun process, and lists the input
+sections whose code ran (`.text.<function>`, one per function with -function-sections and
+-ffunction-sections), in address order. Addresses are mapped to input sections through the
+link map scripts/build-release.sh writes beside the binary (SWRUN.map): symbols alone miss the
+functions that have none (`.Lobjectdestroy`, `.L__unnamed_1`). scripts/build-release.sh links with
 `--section-ordering-file`, so that code lies together: a start faults in a few hundred KB of
 text instead of touching pages all over 5 MB (bench/README.md, "Memory"). Run as root, after
 changes that move a lot of code; a stale list is harmless (unknown names are ignored, new
 functions just are not grouped).
 """
-import bisect, json, os, shutil, subprocess, sys, tempfile, time
+import bisect, json, os, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -26,22 +27,34 @@ def text_range(binary):
     sys.exit("make-order: no .text in " + binary)
 
 
-def symbols(symfile):
-    syms = []
-    for line in subprocess.run(["nm", "-n", "--defined-only", symfile], capture_output=True,
-                               text=True, check=True).stdout.splitlines():
-        f = line.split()
-        if len(f) == 3 and f[1] in "tTwW":
-            syms.append((int(f[0], 16), f[2]))
-    return syms
+def text_sections(mapfile):
+    """(address, size, name) of every input section of the link map that is a function's own.
 
-
-def section_names(sym):
-    if sym.startswith("_GLOBAL__sub_I_"):
-        return [".text.startup." + sym]
-    if ".cold." in sym:
-        return [".text.unlikely." + sym]
-    return [".text." + sym, ".text.unlikely." + sym, ".text.hot." + sym]
+    gold writes a long section name on a line of its own and its address, size and object on
+    the next. A bare `.text` (an object built without function sections, such as the Swift
+    stdlib's) cannot be moved alone: naming it would move every such object."""
+    secs, name = [], None
+    with open(mapfile) as f:
+        for line in f:
+            m = re.match(r"^ (\.text\S*)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s)?", line)
+            if m:
+                name = m.group(1)
+                if m.group(2) is None:
+                    continue
+                addr, size = m.group(2), m.group(3)
+            elif name is not None:
+                m = re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+\S", line)
+                if not m:
+                    name = None
+                    continue
+                addr, size = m.group(1), m.group(2)
+            else:
+                continue
+            if name != ".text" and int(size, 16) > 0 and int(addr, 16) > 0:  # 0: dropped by --gc-sections
+                secs.append((int(addr, 16), int(size, 16), name))
+            name = None
+    secs.sort()
+    return secs
 
 
 def main():
@@ -49,7 +62,9 @@ def main():
         sys.exit(__doc__)
     swrun, rootfs = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     out = sys.argv[3] if len(sys.argv) == 4 else os.path.join(HERE, "swrun.order")
-    symfile = swrun + ".debug" if os.path.exists(swrun + ".debug") else swrun
+    mapfile = swrun + ".map"
+    if not os.path.exists(mapfile):
+        sys.exit("make-order: no link map %s (scripts/build-release.sh writes it)" % mapfile)
     lo, hi = text_range(swrun)
     work = tempfile.mkdtemp(prefix="swrun-order.")
     tracer = os.path.join(work, "steptrace")
@@ -111,24 +126,21 @@ def main():
     for path in hits:
         with open(path) as f:
             addrs.update(int(line, 16) for line in f)
-    syms = symbols(symfile)
-    # Aliases share an address, and only one of them names the function's section.
-    names = {}
-    for a, name in syms:
-        names.setdefault(a, []).append(name)
-    starts = sorted(names)
-    ran = set()
+    secs = text_sections(mapfile)
+    starts = [a for a, _, _ in secs]
+    ran = {}
     for a in addrs:
         i = bisect.bisect_right(starts, a) - 1
-        if i >= 0:
-            ran.add(starts[i])
+        if i >= 0 and a < secs[i][0] + secs[i][1]:
+            ran[secs[i][0]] = secs[i][2]
     with open(out, "w") as f:
+        seen = set()
         for start in sorted(ran):
-            for sym in names[start]:
-                for section in section_names(sym):
-                    f.write(section + "\n")
+            if ran[start] not in seen:
+                seen.add(ran[start])
+                f.write(ran[start] + "\n")
     shutil.rmtree(work)
-    print("make-order: %d functions (%d instructions) -> %s" % (len(ran), len(addrs), out))
+    print("make-order: %d sections (%d instructions) -> %s" % (len(seen), len(addrs), out))
 
 
 main()

@@ -4,6 +4,8 @@
 #
 #   .build/release/swrun        stripped (no symbols, no DWARF), with a .gnu_debuglink
 #   .build/release/swrun.debug  its symbols and DWARF (objcopy --only-keep-debug)
+#   .build/release/swrun.map    the link map (where each input section went), which
+#                               linker/make-order.py reads
 #
 # gdb and the Swift backtracer find swrun.debug beside the binary through the debuglink
 # (its name and CRC), so backtraces keep function names and lines (bench/README.md,
@@ -33,7 +35,8 @@ echo "$flags" > "$stamp"
 PKG_CONFIG_PATH="$PWD/linker/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
 "$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
-    -Xlinker --section-ordering-file="$PWD/linker/swrun.order" "$@"
+    -Xlinker --section-ordering-file="$PWD/linker/swrun.order" \
+    -Xlinker -Map="$PWD/.build/release/swrun.map" "$@"
 
 bin=.build/release/swrun
 debug=$bin.debug
