@@ -1,6 +1,8 @@
 #include "bpf_syscalls.h"
 
 #include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -63,4 +65,9 @@ int sw_bpf_prog_fd_by_id(uint32_t id) {
     memset(&attr, 0, sizeof(attr));
     attr.prog_id = id;
     return sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+}
+
+int sw_seccomp_set_filter(unsigned int flags, const void *insns, uint16_t count) {
+    struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)(uintptr_t)insns };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 }

@@ -201,10 +201,14 @@ int sw_loopback_up(void) {
     return rc;
 }
 
+int sw_memfd_create(const char *name, unsigned int flags) {
+    return (int)syscall(SYS_memfd_create, name, flags);
+}
+
 int sw_memfd_create_exec(const char *name) {
     const unsigned int mfd_exec = 0x0010U;  // MFD_EXEC: bookworm's headers predate it
-    int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
-    if (fd < 0 && errno == EINVAL) fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int fd = sw_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | mfd_exec);
+    if (fd < 0 && errno == EINVAL) fd = sw_memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     return fd;
 }
 

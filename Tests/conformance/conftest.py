@@ -229,6 +229,18 @@ def processes_under(*paths: str) -> list[tuple[int, str, str]]:
     return found
 
 
+def static_binary(tmp_path_factory, name: str, source: str) -> Path:
+    """`source` compiled with gcc -static, in a fresh dir the container's users can read
+    (for a bind mount into a test container); skips the test without gcc."""
+    if not shutil.which("gcc"):
+        pytest.skip("needs gcc")
+    d = tmp_path_factory.mktemp(name)
+    (d / f"{name}.c").write_text(source)
+    subprocess.run(["gcc", "-static", "-O2", "-o", str(d / name), str(d / f"{name}.c")], check=True)
+    os.chmod(d, 0o755)
+    return d / name
+
+
 def apparmor_enabled() -> bool:
     """What swrun and runc check: securityfs shows AppArmor and its module says enabled."""
     try:

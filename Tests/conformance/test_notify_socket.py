@@ -4,12 +4,13 @@ engine's socket only once the container has sent READY=1."""
 
 import array
 import os
-import shutil
 import socket
 import subprocess
 import time
 
 import pytest
+
+from conftest import static_binary
 
 NOTIFY_C = r"""
 #include <stdlib.h>
@@ -30,13 +31,7 @@ int main(int argc, char **argv) {
 
 @pytest.fixture(scope="module")
 def notify_binary(tmp_path_factory):
-    if not shutil.which("gcc"):
-        pytest.skip("needs gcc")
-    d = tmp_path_factory.mktemp("notify")
-    (d / "notify.c").write_text(NOTIFY_C)
-    subprocess.run(["gcc", "-static", "-O2", "-o", str(d / "notify"), str(d / "notify.c")], check=True)
-    os.chmod(d, 0o755)
-    return d / "notify"
+    return static_binary(tmp_path_factory, "notify", NOTIFY_C)
 
 
 def receive(sock, timeout):

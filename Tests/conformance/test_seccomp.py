@@ -5,12 +5,15 @@ swrun's own messages are marked swrun_only."""
 from __future__ import annotations
 
 import array
+import errno
 import json
 import os
 import socket
 import threading
 
 import pytest
+
+from conftest import static_binary
 
 EPERM_TEXT = "Operation not permitted"
 ENOSYS_TEXT = "Function not implemented"
@@ -221,6 +224,7 @@ class Agent(threading.Thread):
         self.sock.settimeout(10)
         self.payload = None
         self.fds = []
+        self.links = []
 
     def run(self):
         try:
@@ -233,6 +237,7 @@ class Agent(threading.Thread):
                     fds.frombytes(data[:len(data) - len(data) % fds.itemsize])
             self.fds = list(fds)
             self.payload = msg
+            self.links = [os.readlink(f"/proc/self/fd/{fd}") for fd in fds]
             for fd in fds:
                 os.close(fd)
             conn.close()
@@ -285,3 +290,134 @@ def test_notify_for_exec_process(h):
     assert len(second.fds) == 1, second.payload
     st = json.loads(second.payload)
     assert st["state"]["id"] == ctid and st["fds"] == ["seccompFd"], st
+
+
+# --------------------------------------------------------------------------
+# The ENOSYS patch (runc's libcontainer/seccomp/patchbpf): with a default action
+# that denies, a syscall newer than every syscall the profile names gets ENOSYS
+# (glibc then falls back) instead of the default errno.
+# --------------------------------------------------------------------------
+
+SYSPROBE_C = r"""
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        long nr = strtol(argv[i], NULL, 0);
+        errno = 0;
+        long rc = syscall(nr, 0, 0, 0, 0, 0, 0);
+        printf("%ld=%d\n", nr, rc < 0 ? errno : 0);
+    }
+    return 0;
+}
+"""
+
+EACCES = 13
+ENOSYS = 38
+CLONE3, OPENAT2, PIDFD_GETFD, PROCESS_MADVISE, GETRANDOM = 435, 437, 438, 440, 318
+
+# The allow list without anything numbered from openat2 (437) up: openat2 itself,
+# listed below with EACCES, is the profile's largest syscall; clone3 (435) is left out.
+ENOSYS_ALLOW = [n for n in ALLOW_LIST if n not in ("openat2", "faccessat2", "clone3")]
+
+
+@pytest.fixture(scope="module")
+def sysprobe(tmp_path_factory):
+    """A static program that makes each raw syscall(N) it is given and prints N=errno."""
+    return static_binary(tmp_path_factory, "sysprobe", SYSPROBE_C)
+
+
+def with_sysprobe(cfg, sysprobe):
+    cfg["mounts"].append({"destination": "/sysprobe", "type": "bind", "source": str(sysprobe),
+                          "options": ["bind", "ro"]})
+    return cfg
+
+
+def probe_errnos(out):
+    return {int(k): int(v) for k, v in (l.split("=") for l in out.split() if "=" in l and l[0].isdigit())}
+
+
+def enosys_profile(h, sysprobe, default="SCMP_ACT_ERRNO", extra_allow=(), **extra):
+    return with_sysprobe(seccomp_config(h, default=default, syscalls=[
+        {"names": ENOSYS_ALLOW + list(extra_allow), "action": "SCMP_ACT_ALLOW"},
+        {"names": ["openat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": EACCES},
+    ], **extra), sysprobe)
+
+
+def test_enosys_for_syscalls_newer_than_the_profile(h, sysprobe):
+    cfg = enosys_profile(h, sysprobe)
+    r = h.sh(f"/sysprobe {CLONE3} {OPENAT2} {PIDFD_GETFD} {PROCESS_MADVISE} 1000; "
+             "echo hello; ls /tmp >/dev/null && echo ls-ok; mkdir /tmp/x; echo mkdir=$?", cfg)
+    assert r.rc == 0, r
+    got = probe_errnos(r.out)
+    assert got == {CLONE3: errno.EPERM,          # older than openat2, not listed: the default
+                   OPENAT2: EACCES,              # listed: keeps its own action
+                   PIDFD_GETFD: ENOSYS, PROCESS_MADVISE: ENOSYS, 1000: ENOSYS}, r
+    assert "hello" in r.out and "ls-ok" in r.out, r
+    assert "mkdir=1" in r.out and EPERM_TEXT in r.err, r  # mkdir: not listed, older
+
+
+def test_enosys_with_a_kill_default(h, sysprobe):
+    """Any default that denies: a new syscall gets ENOSYS rather than killing the process."""
+    cfg = enosys_profile(h, sysprobe, default="SCMP_ACT_KILL_PROCESS")
+    cfg["process"]["args"] = ["/sysprobe", str(OPENAT2), str(PIDFD_GETFD), str(PROCESS_MADVISE)]
+    r = h.run(cfg)
+    assert r.rc == 0, r
+    assert probe_errnos(r.out) == {OPENAT2: EACCES, PIDFD_GETFD: ENOSYS, PROCESS_MADVISE: ENOSYS}, r
+
+
+def test_enosys_limit_counts_rules_like_the_default(h, sysprobe):
+    """Every name counts for the largest syscall, also one whose rule has the default's
+    action (and is left out of the filter): getrandom (318) listed so makes 318 the limit."""
+    cfg = with_sysprobe(seccomp_config(h, default="SCMP_ACT_ERRNO", syscalls=[
+        {"names": [n for n in ENOSYS_ALLOW if n not in ("getrandom", "execveat", "statx", "rseq", "close_range")],
+         "action": "SCMP_ACT_ALLOW"},
+        {"names": ["getrandom"], "action": "SCMP_ACT_ERRNO"},
+    ]), sysprobe)
+    # 300 (fanotify_init): older, not listed.
+    cfg["process"]["args"] = ["/sysprobe", "300", str(GETRANDOM), str(GETRANDOM + 1), str(CLONE3)]
+    r = h.run(cfg)
+    assert r.rc == 0, r
+    assert probe_errnos(r.out) == {300: errno.EPERM, GETRANDOM: errno.EPERM,
+                                   GETRANDOM + 1: ENOSYS, CLONE3: ENOSYS}, r
+
+
+def test_enosys_for_exec_process(h, sysprobe):
+    """An exec'd process gets the patched filter too (prepared inside the container)."""
+    cfg = enosys_profile(h, sysprobe)
+    cfg["process"]["args"] = ["sleep", "30"]
+    ctid, r = h.create(cfg)
+    assert r.rc == 0, r
+    assert h.start(ctid).rc == 0
+    r = h.rt("exec", ctid, "/sysprobe", str(CLONE3), str(OPENAT2), str(PROCESS_MADVISE))
+    assert r.rc == 0, r
+    assert probe_errnos(r.out) == {CLONE3: errno.EPERM, OPENAT2: EACCES, PROCESS_MADVISE: ENOSYS}, r
+
+
+def test_no_enosys_with_an_allow_default(h, sysprobe):
+    cfg = with_sysprobe(seccomp_config(h, syscalls=[
+        {"names": ["getcpu"], "action": "SCMP_ACT_ERRNO", "errnoRet": EACCES}]), sysprobe)
+    # getrandom(NULL, 0, 0), newer than getcpu (309), succeeds; getcpu keeps EACCES.
+    r = h.sh(f"/sysprobe 309 {GETRANDOM}", cfg)
+    assert r.rc == 0, r
+    assert probe_errnos(r.out) == {309: EACCES, GETRANDOM: 0}, r
+
+
+def test_notify_with_enosys_patch(h, sysprobe):
+    """The patched filter loaded with the notify flag: the fd the kernel returns is the
+    listener's and reaches the agent."""
+    path = h.workdir / "agent.sock"
+    agent = Agent(path)
+    agent.start()
+    # sendmsg: swrun's init sends the notify fd with it after loading the filter.
+    cfg = enosys_profile(h, sysprobe, extra_allow=["sendmsg"], listenerPath=str(path))
+    cfg["linux"]["seccomp"]["syscalls"].append({"names": MKDIR, "action": "SCMP_ACT_NOTIFY"})
+    r = h.sh(f"/sysprobe {CLONE3} {OPENAT2} {PROCESS_MADVISE}; mkdir /tmp/x; echo rc=$?", cfg)
+    agent.join(10)
+    assert r.rc == 0, r
+    assert probe_errnos(r.out) == {CLONE3: errno.EPERM, OPENAT2: EACCES, PROCESS_MADVISE: ENOSYS}, r
+    # The agent closed the fd: notified syscalls fail with ENOSYS.
+    assert "rc=1" in r.out and ENOSYS_TEXT in r.err, r
+    assert len(agent.fds) == 1 and agent.links == ["anon_inode:seccomp notify"], (agent.payload, agent.links)

@@ -57,6 +57,7 @@ int sw_close_range(unsigned int first, unsigned int last, unsigned int flags);
 int sw_fcntl_int(int fd, int cmd, int arg);
 // Brings `lo` up in the caller's network namespace (SIOCSIFFLAGS).
 int sw_loopback_up(void);
+int sw_memfd_create(const char *name, unsigned int flags);
 // memfd_create; MFD_EXEC (Linux 6.3) is retried without on kernels that refuse it.
 int sw_memfd_create_exec(const char *name);
 int sw_execveat_empty(int fd, char *const argv[], char *const envp[]);

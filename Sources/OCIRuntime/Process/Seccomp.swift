@@ -2,9 +2,11 @@
 import Glibc
 #endif
 import CSeccomp
+import CSyscalls
 import Spec
 
-/// linux.seccomp through libseccomp (never hand-written BPF), in two steps as in runc:
+/// linux.seccomp through libseccomp (the only hand-written BPF is runc's ENOSYS stub put in
+/// front of libseccomp's program), in two steps as in runc:
 ///
 /// - `prepare` (stage 2, before `create` reports ready) translates the whole profile into a
 ///   libseccomp context, so every config error fails `create` with its JSON path;
@@ -17,10 +19,15 @@ import Spec
 /// skipped with a warning; the args of a rule are ANDed in one rule unless two of them test
 /// the same argument, then each becomes its own rule (ORed); no flags at all means
 /// SECCOMP_FILTER_FLAG_SPEC_ALLOW when libseccomp supports it; NO_NEW_PRIVS is never set by
-/// libseccomp (process.noNewPrivileges decides). Unlike runc, swrun does not patch the BPF
-/// to return ENOSYS for syscalls newer than the profile (runc's patchbpf).
+/// libseccomp (process.noNewPrivileges decides). With a default action that denies, the
+/// program libseccomp generates gets runc's ENOSYS stub in front (SeccompEnosys) and is loaded
+/// with seccomp(2) and the flags libseccomp would have used.
 final class SeccompFilter {
     private(set) var ctx: scmp_filter_ctx?
+    /// libseccomp's program behind the ENOSYS stub, built in `prepare`; nil: seccomp_load.
+    private(set) var patched: [SockFilter]?
+    /// SECCOMP_FILTER_FLAG_* for `patched`.
+    private(set) var kernelFlags: UInt32 = 0
     /// Syscall names skipped because libseccomp does not know them on this architecture.
     private(set) var warnings: [String] = []
     /// With SCMP_ACT_NOTIFY rules: where the notify fd goes after load.
@@ -45,9 +52,12 @@ final class SeccompFilter {
             throw RuntimeError("create the seccomp filter (seccomp_init failed)", jsonPath: base + ".defaultAction")
         }
         let filter = SeccompFilter(ctx: ctx)
+        var architectures = [seccomp_arch_native()]
         for (i, arch) in (config.architectures ?? []).enumerated() {
             let path = base + ".architectures[\(i)]"
-            let rc = seccomp_arch_add(ctx, try SeccompNames.architecture(arch, path: path))
+            let token = try SeccompNames.architecture(arch, path: path)
+            architectures.append(token)
+            let rc = seccomp_arch_add(ctx, token)
             if rc < 0 && rc != -EEXIST {  // the native architecture is already there
                 throw RuntimeError.sys("seccomp_arch_add", "add architecture \(arch)", errno: -rc, jsonPath: path)
             }
@@ -73,41 +83,109 @@ final class SeccompFilter {
             if let listener { filter.listener = listener }
             else { filter.listener = try SeccompListener(path: path, config: config, container: container) }
         }
+        if SeccompEnosys.applies(defaultAction: defaultAction) {
+            try filter.patchForENOSYS(architectures: architectures, names: rules.map { $0.name })
+        }
         return filter
+    }
+
+    /// runc's ENOSYS stub in front of libseccomp's program, built here rather than at load:
+    /// a filter the kernel would refuse fails `create`, not the start of the program.
+    private func patchForENOSYS(architectures: [UInt32], names: [String]) throws(RuntimeError) {
+        let stub = SeccompEnosys.stub(SeccompEnosys.limits(architectures: architectures, names: names))
+        if stub.isEmpty { return }
+        patched = try SeccompEnosys.patch(try exportBPF(), stub: stub)
+        kernelFlags = loadFlags()
+    }
+
+    // linux/seccomp.h
+    static let flagTSync: UInt32 = 1 << 0
+    static let flagLog: UInt32 = 1 << 1
+    static let flagSpecAllow: UInt32 = 1 << 2
+    static let flagNewListener: UInt32 = 1 << 3
+    static let flagTSyncESRCH: UInt32 = 1 << 4
+    static let flagWaitKillableRecv: UInt32 = 1 << 5
+
+    /// The flags libseccomp's seccomp_load would pass (sys_filter_load), from the attributes
+    /// `setFlags` set. runc's patchbpf drops TSYNC; it is kept here as libseccomp would, and
+    /// changes nothing in the single-threaded init.
+    private func loadFlags() -> UInt32 {
+        func on(_ attr: scmp_filter_attr) -> Bool {
+            var value: UInt32 = 0
+            return seccomp_attr_get(ctx, attr, &value) == 0 && value != 0
+        }
+        var flags: UInt32 = 0
+        if on(SCMP_FLTATR_CTL_TSYNC) {
+            flags |= Self.flagTSync
+            // The kernel refuses TSYNC with NEW_LISTENER unless a failed sync reports ESRCH:
+            // TSYNC's own report, a thread id, would be taken for the listener's fd.
+            if listener != nil { flags |= Self.flagTSyncESRCH }
+        }
+        if on(SCMP_FLTATR_CTL_LOG) { flags |= Self.flagLog }
+        if on(SCMP_FLTATR_CTL_SSB) { flags |= Self.flagSpecAllow }
+        if on(SeccompNames.attrWaitKill) { flags |= Self.flagWaitKillableRecv }
+        if listener != nil { flags |= Self.flagNewListener }
+        return flags
     }
 
     /// Installs the filter, then hands the notify fd (if any) to the listener.
     func load() throws(RuntimeError) {
         guard let ctx else { return }
-        let rc = seccomp_load(ctx)
-        if rc < 0 {
-            throw RuntimeError.sys("seccomp", "load the seccomp filter", errno: -rc, jsonPath: "linux.seccomp",
-                                   hint: rc == -EACCES ? "without process.noNewPrivileges the filter needs CAP_SYS_ADMIN" : nil)
+        var notifyFd: Int32 = -1
+        if let patched {
+            let bytes = SockFilter.encode(patched)
+            // patch() kept the count within BPF_MAXINSNS.
+            let rc = bytes.withUnsafeBytes { sw_seccomp_set_filter(kernelFlags, $0.baseAddress, UInt16(truncatingIfNeeded: patched.count)) }
+            if rc < 0 {
+                let e = errno
+                try Self.loadFailed(e)
+            }
+            notifyFd = rc
+        } else {
+            let rc = seccomp_load(ctx)
+            if rc < 0 { try Self.loadFailed(-rc) }
+            if listener != nil {
+                notifyFd = seccomp_notify_fd(ctx)
+                if notifyFd < 0 {
+                    throw RuntimeError.sys("seccomp_notify_fd", "get the seccomp notify fd", errno: -notifyFd,
+                                           jsonPath: "linux.seccomp.listenerPath")
+                }
+            }
         }
         if let listener {
-            let fd = seccomp_notify_fd(ctx)
-            if fd < 0 {
-                throw RuntimeError.sys("seccomp_notify_fd", "get the seccomp notify fd", errno: -fd,
-                                       jsonPath: "linux.seccomp.listenerPath")
-            }
-            defer { close(fd) }
-            try listener.send(fd)
+            defer { close(notifyFd) }
+            try listener.send(notifyFd)
         }
         seccomp_release(ctx)
         self.ctx = nil
     }
 
+    private static func loadFailed(_ e: Int32) throws(RuntimeError) -> Never {
+        throw RuntimeError.sys("seccomp", "load the seccomp filter", errno: e, jsonPath: "linux.seccomp",
+                               hint: e == EACCES ? "without process.noNewPrivileges the filter needs CAP_SYS_ADMIN" : nil)
+    }
+
     /// libseccomp's pseudo filter code: what the filter does, readable (tests, debugging).
     func exportPFC() throws(RuntimeError) -> String {
-        guard let ctx else { throw RuntimeError("the seccomp filter is already loaded") }
-        var template = Array("/tmp/swrun-seccomp-XXXXXX".utf8CString)
-        let fd = try Sys.check("mkstemp", "create a temporary file") { mkstemp(&template) }
-        unlink(String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        String(decoding: try export("seccomp_export_pfc", "export the seccomp filter") { seccomp_export_pfc(ctx, $0) },
+               as: UTF8.self)
+    }
+
+    /// The program libseccomp would load.
+    func exportBPF() throws(RuntimeError) -> [SockFilter] {
+        try SockFilter.decode(export("seccomp_export_bpf", "export the seccomp filter as BPF") { seccomp_export_bpf(ctx, $0) })
+    }
+
+    /// What libseccomp writes to an fd, through a memfd: `exec` prepares its filter inside the
+    /// container, where no writable directory can be counted on.
+    private func export(_ call: String, _ what: String, _ body: (Int32) -> Int32) throws(RuntimeError) -> [UInt8] {
+        guard ctx != nil else { throw RuntimeError("the seccomp filter is already loaded") }
+        let fd = try Sys.check("memfd_create", what) { sw_memfd_create("swrun-seccomp", 1 /* MFD_CLOEXEC */) }
         defer { close(fd) }
-        let rc = seccomp_export_pfc(ctx, fd)
-        if rc < 0 { throw RuntimeError.sys("seccomp_export_pfc", "export the seccomp filter", errno: -rc) }
+        let rc = body(fd)
+        if rc < 0 { throw RuntimeError.sys(call, what, errno: -rc) }
         lseek(fd, 0, SEEK_SET)
-        return String(decoding: try Sys.readAll(fd, what: "seccomp filter export"), as: UTF8.self)
+        return try Sys.readAll(fd, what: what)
     }
 
     // MARK: - translation
