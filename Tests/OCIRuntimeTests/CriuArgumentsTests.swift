@@ -50,6 +50,18 @@ final class CriuArgumentsTests: XCTestCase {
         XCTAssertFalse(a.contains("--shell-job"))
     }
 
+    func testDumpOfTheContainersTerminalIsAShellJob() {
+        var facts = CriuArguments.ContainerFacts(initPid: 5, rootfs: "/r", dumpMounts: [], freezeCgroup: nil)
+        facts.terminal = "tty[8800:1a]"
+        var common = CriuCommonOptions(imagePath: "/i")
+        let a = CriuArguments.dump(CheckpointOptions(common: common), facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertEqual(a.filter { $0 == "--shell-job" }.count, 1, "\(a)")
+        XCTAssertFalse(a.contains { $0.hasPrefix("tty[") })
+        common.shellJob = true
+        let b = CriuArguments.dump(CheckpointOptions(common: common), facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertEqual(b.filter { $0 == "--shell-job" }.count, 1, "\(b)")
+    }
+
     func testPreDumpTracksMemoryAndDeclaresNoMounts() {
         var o = CheckpointOptions(common: CriuCommonOptions(imagePath: "/p"))
         o.preDump = true

@@ -82,6 +82,8 @@ enum CriuArguments {
         var dumpMounts: [(String, String)]
         /// The cgroup CRIU freezes the tree with (v2 directory or v1 freezer).
         var freezeCgroup: String?
+        /// CRIU's key of the container's own terminal (ContainerCheckpoint.terminalKey).
+        var terminal: String? = nil
     }
 
     static func common(_ o: CriuCommonOptions, log: String) -> [String] {
@@ -116,6 +118,11 @@ enum CriuArguments {
         if let fd = o.statusFd { a += ["--status-fd", String(fd)] }
         if let ino = netNsInode { a += ["--external", "net[\(ino)]:extRootNetNS"] }
         if let ino = pidNsInode { a += ["--external", "pid[\(ino)]:extRootPidNS"] }
+        // An unpaired slave (its master is the engine's) is dumped only as a shell job. Not
+        // declared external: CRIU then refuses a /dev/tty the process holds open (busybox sh
+        // does), whose session it checks against a dumped pty. At restore the key of the
+        // dumped slave still selects an inherited fd (criu/tty.c get_tty_driver).
+        if f.terminal != nil && !o.common.shellJob { a.append("--shell-job") }
         if !o.preDump {
             for (mountpoint, cookie) in f.dumpMounts { a += ["--external", "mnt[\(mountpoint)]:\(cookie)"] }
         }
