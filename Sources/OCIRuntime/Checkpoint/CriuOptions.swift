@@ -113,7 +113,11 @@ enum CriuArguments {
         // Pre-dumps track memory changes so the next dump writes only what changed since.
         if o.parentPath != nil || o.preDump { a.append("--track-mem") }
         if let ps = o.pageServer, let colon = ps.lastIndex(of: ":") {
-            a += ["--page-server", "--address", String(ps[..<colon]), "--port", String(ps[ps.index(after: colon)...])]
+            let port = String(ps[ps.index(after: colon)...])
+            // With lazy pages the dump itself serves the pages, listening on every address
+            // at the port (what CRIU makes of runc's RPC page-server info then, cr-service.c);
+            // otherwise it sends them to the page server there.
+            a += o.common.lazyPages ? ["--port", port] : ["--page-server", "--address", String(ps[..<colon]), "--port", port]
         }
         if let fd = o.statusFd { a += ["--status-fd", String(fd)] }
         if let ino = netNsInode { a += ["--external", "net[\(ino)]:extRootNetNS"] }
