@@ -17,9 +17,9 @@ import Spec
 /// is inherited under the dumped one's key (ContainerCheckpoint.terminalKey), which makes it
 /// an external tty to CRIU, given to the session leader as its controlling terminal, and the
 /// master goes to --console-socket once the tree is restored (runc gets a master from CRIU's
-/// RPC orphan-pts-master instead; the command line has no such thing, but it has
-/// inherited ttys). prestart and createRuntime run at CRIU's
-/// setup-namespaces through its action script (CriuActionScript), poststart once restored.
+/// RPC orphan-pts-master instead; the command line has no such thing, but it has inherited
+/// ttys). prestart and createRuntime run at CRIU's setup-namespaces through its action
+/// script (CriuActionScript), poststart once restored.
 public enum ContainerRestore {
     public static func run(store: StateStore, options o: RestoreOptions) throws(RuntimeError) -> Int32 {
         try ContainerID.validate(o.id)
@@ -51,24 +51,13 @@ public enum ContainerRestore {
         defer { for f in passed { close(f.source) } }
         var joins: [(String, String)] = []
         var inheritFds = inherit
-        var console: (socket: Int32, pty: (master: Int32, slave: Int32, slavePath: String))?
-        defer { if let console { close(console.socket); close(console.pty.master) } }
-        if let key = terminalKey {
-            if let path = o.consoleSocket {
-                let socket = try ConsoleSocket.connect(path)
-                let pty: (master: Int32, slave: Int32, slavePath: String)
-                do throws(RuntimeError) { pty = try Terminal.openPair(where: "for the restored terminal", jsonPath: nil) } catch {
-                    close(socket)
-                    throw error
-                }
-                console = (socket, pty)
-                passed.append(.init(target: 3, source: pty.slave))
-                inheritFds.append((3, key))
-            } else {
-                // --shell-job from a terminal: the restored process gets restore's own, as a
-                // shell job gets criu's stdin.
-                inheritFds.append((0, key))
-            }
+        let terminal = try terminalKey.map { (key: String) throws(RuntimeError) in
+            try RestoredTerminal(key: key, consoleSocket: o.consoleSocket, fd: 3)
+        }
+        defer { terminal?.close() }
+        if let terminal {
+            inheritFds.append(terminal.inherit)
+            if let slave = terminal.slave { passed.append(slave) }
         }
         for ns in spec.linux?.namespaces ?? [] {
             guard let path = ns.path else { continue }
@@ -153,9 +142,7 @@ public enum ContainerRestore {
             r.pidStartTime = st.startTime
             try store.save(r)
             if let pf = o.pidFile { try ContainerCreate.writePidFile(pf, pid) }
-            if let console {
-                try Terminal.sendMaster(console.pty.master, name: console.pty.slavePath, over: console.socket)
-            }
+            try terminal?.sendMaster()
             record = r
             undo.clear()
         } catch {
@@ -170,7 +157,7 @@ public enum ContainerRestore {
         return status
     }
 
-    /// CRIU's key of the terminal the checkpoint dumped as external, if any.
+    /// CRIU's key of the container's own terminal at checkpoint, if it had one.
     static func checkpointedTerminal(imagePath: String) throws(RuntimeError) -> String? {
         let file = imagePath + "/" + ContainerCheckpoint.terminalFile
         guard Sys.exists(file) else { return nil }
@@ -178,7 +165,7 @@ public enum ContainerRestore {
         // It becomes an argument of criu: only the shape CRIU gives it.
         let inner = key.hasPrefix("tty[") && key.hasSuffix("]") ? key.dropFirst(4).dropLast() : ""
         let parts = inner.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isHexDigit) }) else {
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isHexDigit } }) else {
             throw RuntimeError("\(file): not a terminal key of CRIU (tty[RDEV:DEV]): \"\(key)\"")
         }
         return key
@@ -247,6 +234,45 @@ extension RestoreOptions {
     init(copying o: RestoreOptions, common: CriuCommonOptions) {
         self = o
         self.common = common
+    }
+}
+
+/// The terminal a restored process gets in place of its checkpointed one (CRIU's `key`): a
+/// new pty whose slave CRIU inherits as fd `fd` and whose master goes to the console
+/// socket, or with --shell-job and no socket, restore's own stdin terminal (as a shell job
+/// gets criu's stdin).
+private struct RestoredTerminal {
+    let inherit: (Int32, String)
+    /// The new pty's slave, placed at `fd` in criu (closed with the other passed fds).
+    let slave: CriuProcess.PassedFd?
+    private let console: (socket: Int32, master: Int32, slavePath: String)?
+
+    init(key: String, consoleSocket: String?, fd: Int32) throws(RuntimeError) {
+        guard let path = consoleSocket else {
+            inherit = (0, key); slave = nil; console = nil
+            return
+        }
+        let socket = try ConsoleSocket.connect(path)
+        let pty: (master: Int32, slave: Int32, slavePath: String)
+        do throws(RuntimeError) { pty = try Terminal.openPair(where: "for the restored terminal", jsonPath: nil) } catch {
+            Glibc.close(socket)
+            throw error
+        }
+        inherit = (fd, key)
+        slave = .init(target: fd, source: pty.slave)
+        console = (socket, pty.master, pty.slavePath)
+    }
+
+    /// Once the tree is restored: the engine's end of the new terminal.
+    func sendMaster() throws(RuntimeError) {
+        guard let console else { return }
+        try Terminal.sendMaster(console.master, name: console.slavePath, over: console.socket)
+    }
+
+    func close() {
+        guard let console else { return }
+        Glibc.close(console.socket)
+        Glibc.close(console.master)
     }
 }
 
