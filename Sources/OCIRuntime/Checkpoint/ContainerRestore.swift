@@ -57,7 +57,7 @@ public enum ContainerRestore {
         defer { terminal?.close() }
         if let terminal {
             inheritFds.append(terminal.inherit)
-            if let slave = terminal.slave { passed.append(slave) }
+            passed.append(terminal.slave)
         }
         for ns in spec.linux?.namespaces ?? [] {
             guard let path = ns.path else { continue }
@@ -243,13 +243,17 @@ extension RestoreOptions {
 /// gets criu's stdin).
 private struct RestoredTerminal {
     let inherit: (Int32, String)
-    /// The new pty's slave, placed at `fd` in criu (closed with the other passed fds).
-    let slave: CriuProcess.PassedFd?
+    /// The terminal's slave, placed at `fd` in criu (closed with the other passed fds).
+    let slave: CriuProcess.PassedFd
     private let console: (socket: Int32, master: Int32, slavePath: String)?
 
     init(key: String, consoleSocket: String?, fd: Int32) throws(RuntimeError) {
+        inherit = (fd, key)
         guard let path = consoleSocket else {
-            inherit = (0, key); slave = nil; console = nil
+            // A copy, not fd 0 itself: CRIU moves inherited fds into its store and closes
+            // them, and a shell job also stores its stdin (EBADF after the move).
+            let copy = try Sys.check("fcntl", "duplicate restore's stdin terminal") { sw_fcntl_int(0, F_DUPFD_CLOEXEC, 3) }
+            slave = .init(target: fd, source: copy); console = nil
             return
         }
         let socket = try ConsoleSocket.connect(path)
@@ -258,7 +262,6 @@ private struct RestoredTerminal {
             Glibc.close(socket)
             throw error
         }
-        inherit = (fd, key)
         slave = .init(target: fd, source: pty.slave)
         console = (socket, pty.master, pty.slavePath)
     }
