@@ -393,11 +393,9 @@ def say(master: int, line: str, want: str, timeout: float = 60) -> str:
     return text
 
 
-def test_terminal_restored_through_console_socket(ch):
-    """A shell created with process.terminal over a console socket is checkpointed (no
-    --shell-job: the terminal is the container's own) and restored with --console-socket: a
-    new pty master arrives, and what is typed into it reaches the same shell (its variable
-    kept, the pty its controlling terminal) and its output comes back; exec and delete work."""
+def checkpointed_shell(ch) -> tuple[str, Path, Path]:
+    """A shell created with process.terminal over a console socket, X=kept set in it, then
+    checkpointed (the container goes): (its ID, bundle, images)."""
     cfg = ch.config(["sh"])
     cfg["process"]["terminal"] = True
     console = Console(ch.workdir / "console.sock")
@@ -412,6 +410,15 @@ def test_terminal_restored_through_console_socket(ch):
     assert r.rc == 0, (r, log(images, "dump.log"))
     assert ch.state(ctid).rc != 0
     os.close(old)
+    return ctid, bundle, images
+
+
+def test_terminal_restored_through_console_socket(ch):
+    """A shell created with process.terminal over a console socket is checkpointed (no
+    --shell-job: the terminal is the container's own) and restored with --console-socket: a
+    new pty master arrives, and what is typed into it reaches the same shell (its variable
+    kept, the pty its controlling terminal) and its output comes back; exec and delete work."""
+    ctid, bundle, images = checkpointed_shell(ch)
 
     new = ch.new_id()
     console2 = Console(ch.workdir / "console2.sock")
@@ -439,6 +446,31 @@ def test_terminal_restored_through_console_socket(ch):
         os.close(master)
     if ch.name == "runc":
         (CGROOT / ctid).rmdir()  # runc 1.1.5's leftover, see above
+
+
+def test_terminal_restored_as_a_shell_job_from_restores_own_terminal(ch):
+    """Without a console socket, swrun's `restore --shell-job` from a terminal gives the
+    restored shell that terminal (as CRIU gives a shell job its stdin). runc 1.1.5 refuses a
+    detached restore of a terminal without --console-socket, and leaves nothing."""
+    ctid, bundle, images = checkpointed_shell(ch)
+    master, slave = os.openpty()
+    new = ch.new_id()
+    try:
+        p = subprocess.run(ch.cmd("restore", "-d", "--shell-job", "--image-path", images, "--bundle", bundle, new),
+                           stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=CRIU_TIMEOUT)
+        os.close(slave)
+        err = p.stderr.decode(errors="replace")
+        if ch.name == "runc":
+            assert p.returncode == 1 and "cannot allocate tty if runc will detach without setting console socket" in err, err
+            assert ch.state(new).rc != 0
+        else:
+            assert p.returncode == 0, (err, log(images, "restore.log"))
+            say(master, "echo $X-after-$((2+3))", "kept-after-5")
+            stop(ch, new)
+    finally:
+        os.close(master)
+    # runc refused before CRIU could re-create the checkpointed container's cgroup path.
+    assert not (CGROOT / ctid).exists()
 
 
 # -- hooks at restore ------------------------------------------------------------------------
