@@ -251,11 +251,21 @@ def test_lazy_pages_through_a_page_server(ch):
     lp = subprocess.Popen(["criu", "lazy-pages", "--page-server", "--address", "127.0.0.1", "--port", str(port),
                            "-D", images], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     ch.helpers.append(lp)
-    new, c2 = restore(ch, bundle, images, what="restore -d --lazy-pages", extra=("--lazy-pages",))
-    out, _ = cpt.communicate(timeout=CRIU_TIMEOUT)
+    try:
+        # The restore connects to the daemon's socket: it must be there first (runc's bats
+        # test races on this too).
+        sock = images / "lazy-pages.socket"
+        assert wait_for(lambda: sock.exists() or lp.poll() is not None, timeout=60, step=0.1) and lp.poll() is None, \
+            lp.communicate()[0]
+        new, c2 = restore(ch, bundle, images, what="restore -d --lazy-pages", extra=("--lazy-pages",))
+        lp_out, _ = lp.communicate(timeout=CRIU_TIMEOUT)
+        assert lp.returncode == 0, lp_out
+    finally:
+        # On a failure the dump would serve its pages (and hold the container) forever.
+        if lp.poll() is None:
+            lp.kill()
+        out, _ = cpt.communicate(timeout=CRIU_TIMEOUT)
     assert cpt.returncode == 0, (out, log(work, "dump.log"))
-    lp_out, _ = lp.communicate(timeout=CRIU_TIMEOUT)
-    assert lp.returncode == 0, lp_out
     # The checkpointed counter is gone (its pipe's writer with it), the restored one goes on.
     before = c.numbers(10**9, timeout=30)
     c.close()
