@@ -35,6 +35,9 @@ func fail(_ message: String) -> Never {
 }
 
 let argv = Array(CommandLine.arguments.dropFirst())
+// CRIU runs swrun as the action script of a restore with hooks (no arguments, told by its
+// environment), before anything else here: it must answer fast for every action.
+if let status = CriuActionScript.invokedByCriu(arguments: argv) { exit(status) }
 let globals: GlobalOptions
 let rest: [String]
 do {

@@ -50,6 +50,30 @@ final class CriuArgumentsTests: XCTestCase {
         XCTAssertFalse(a.contains("--shell-job"))
     }
 
+    func testPageServerIsTheDumpItselfWithLazyPages() {
+        let facts = CriuArguments.ContainerFacts(initPid: 5, rootfs: "/r", dumpMounts: [], freezeCgroup: nil)
+        var o = CheckpointOptions(common: CriuCommonOptions(imagePath: "/i"))
+        o.pageServer = "10.0.0.2:27277"
+        let a = CriuArguments.dump(o, facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertTrue(contains(a, ["--page-server", "--address", "10.0.0.2", "--port", "27277"]), "\(a)")
+        o.common.lazyPages = true
+        let b = CriuArguments.dump(o, facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertTrue(contains(b, ["--port", "27277"]) && b.contains("--lazy-pages"), "\(b)")
+        XCTAssertFalse(b.contains("--page-server") || b.contains("--address"), "\(b)")
+    }
+
+    func testDumpOfTheContainersTerminalIsAShellJob() {
+        var facts = CriuArguments.ContainerFacts(initPid: 5, rootfs: "/r", dumpMounts: [], freezeCgroup: nil)
+        facts.terminal = "tty[8800:1a]"
+        var common = CriuCommonOptions(imagePath: "/i")
+        let a = CriuArguments.dump(CheckpointOptions(common: common), facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertEqual(a.filter { $0 == "--shell-job" }.count, 1, "\(a)")
+        XCTAssertFalse(a.contains { $0.hasPrefix("tty[") })
+        common.shellJob = true
+        let b = CriuArguments.dump(CheckpointOptions(common: common), facts: facts, netNsInode: nil, pidNsInode: nil)
+        XCTAssertEqual(b.filter { $0 == "--shell-job" }.count, 1, "\(b)")
+    }
+
     func testPreDumpTracksMemoryAndDeclaresNoMounts() {
         var o = CheckpointOptions(common: CriuCommonOptions(imagePath: "/p"))
         o.preDump = true

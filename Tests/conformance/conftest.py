@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -274,6 +275,25 @@ CAP_NUMBERS = {
     "CAP_AUDIT_READ": 37, "CAP_PERFMON": 38, "CAP_BPF": 39,
     "CAP_CHECKPOINT_RESTORE": 40,
 }
+
+
+def read_until(fd: int, want: bytes, timeout: float) -> bytes:
+    """Reads a pty master (or pipe) until `want` shows, EOF, an error (EIO: the other side
+    closed) or the timeout; everything read."""
+    out = b""
+    deadline = time.monotonic() + timeout
+    while want not in out:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
 
 
 def parse_status(text: str) -> dict[str, str]:

@@ -73,18 +73,60 @@ def test_checkpoint_refuses_a_created_container_and_bad_flags(h):
     assert not (h.workdir / "i").exists()
 
 
-def test_checkpoint_of_a_terminal_needs_shell_job(h):
-    """The init's stdio is a terminal: CRIU dumps it only as a shell job; said before CRIU runs."""
-    ctid, master = create_with_console(h, h.config(["sleep", "100"]))
+def test_checkpoint_of_a_shells_terminal_needs_shell_job(h):
+    """The init's stdio is a terminal the container did not make (process.terminal false, a
+    pty of the caller's): CRIU dumps it only as a shell job; said before CRIU runs."""
+    master, slave = os.openpty()
     try:
-        assert h.start(ctid).rc == 0
+        ctid = h.new_id()
+        p = subprocess.run(h.cmd("run", "-d", "--bundle", h.bundle(h.config(["sleep", "100"])), ctid),
+                           stdin=slave, stdout=slave, stderr=slave, timeout=30)
+        assert p.returncode == 0, p
         r = h.rt("checkpoint", "--image-path", h.workdir / "i", ctid)
         assert r.rc == 1, r
         assert "has a terminal" in r.err and "--shell-job" in r.err, r.err
         assert h.status(ctid) == "running"
         assert not (h.workdir / "i").exists()
     finally:
+        os.close(slave)
         os.close(master)
+
+
+@pytest.mark.skipif(not criu_check_fails(), reason="CRIU works on this kernel: the VM tier tests it")
+def test_checkpoint_of_the_containers_terminal_needs_no_shell_job(h):
+    """process.terminal: the pty is the container's own, dumped as external (restore makes a
+    new one for --console-socket), so only CRIU itself can refuse here."""
+    ctid, master = create_with_console(h, h.config(["sleep", "100"]))
+    try:
+        assert h.start(ctid).rc == 0
+        r = h.rt("checkpoint", "--image-path", h.workdir / "i", ctid)
+        assert r.rc == 1, r
+        assert "--shell-job" not in r.err and any(c in r.err for c in CRIU_CAUSES), r.err
+        assert h.status(ctid) == "running"
+        assert not (h.workdir / "i").exists()
+    finally:
+        os.close(master)
+
+
+def test_restore_of_a_terminal_needs_a_console_socket(h):
+    """A checkpoint of a container's terminal (swrun's swrun-terminal file) restores only with
+    --console-socket (or --shell-job from a terminal): refused before CRIU runs, as is a
+    malformed key, and nothing is left."""
+    images = h.workdir / "images"
+    images.mkdir()
+    (images / "inventory.img").write_bytes(b"\0" * 8)
+    (images / "swrun-terminal").write_text("tty[8800:1a]\n")
+    cfg = h.config(["sh"])
+    cfg["process"]["terminal"] = True
+    bundle = h.bundle(cfg)
+    ctid = h.new_id()
+    r = h.rt("restore", "-d", "--image-path", images, "--bundle", bundle, ctid)
+    assert r.rc == 1 and "has a terminal" in r.err and "--console-socket" in r.err, r
+    (images / "swrun-terminal").write_text("tty[8800:1a] --exec-cmd\n")
+    r = h.rt("restore", "-d", "--console-socket", h.workdir / "none.sock", "--image-path", images, "--bundle", bundle, ctid)
+    assert r.rc == 1 and "not a terminal key of CRIU" in r.err, r
+    assert h.state(ctid).rc != 0
+    assert os.listdir(h.root) == []
 
 
 @pytest.mark.skipif(not criu_check_fails(), reason="CRIU works on this kernel: the VM tier tests it")

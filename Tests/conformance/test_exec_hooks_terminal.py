@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import CMD_TIMEOUT, IS_RUNC, PATH_ENV
+from conftest import CMD_TIMEOUT, IS_RUNC, PATH_ENV, read_until
 
 
 def running(h, args=None, cfg=None):
@@ -267,16 +267,7 @@ def test_terminal_over_console_socket(h):
     cfg["process"]["consoleSize"] = {"height": 33, "width": 101}
     ctid, master = create_with_console(h, cfg)
     assert h.start(ctid).rc == 0
-    out = b""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and b"stdin-is-tty" not in out:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
+    out = read_until(master, b"stdin-is-tty", 5)
     os.close(master)
     text = out.decode(errors="replace")
     assert "/dev/pts/" in text, text

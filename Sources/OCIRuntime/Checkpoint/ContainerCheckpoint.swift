@@ -12,6 +12,8 @@ import Spec
 public enum ContainerCheckpoint {
     /// runc's name: the init's stdio at checkpoint time, so restore can hand the new pipes in.
     static let descriptorsFile = "descriptors.json"
+    /// swrun's: CRIU's key of the init's terminal (see terminalKey).
+    static let terminalFile = "swrun-terminal"
 
     public static func run(store: StateStore, id: String, options o: CheckpointOptions) throws(RuntimeError) {
         try ContainerID.validate(id)
@@ -43,10 +45,7 @@ public enum ContainerCheckpoint {
         // and namespaces joined by path.
         let spec = try Spec.parse(try Sys.readFile(c.record.bundle + "/config.json"))
         let stdio = (0...2).map { Sys.readLink("/proc/\(c.record.pid)/fd/\($0)") ?? "" }
-        if !o.common.shellJob, let tty = stdio.first(where: { $0.hasPrefix("/dev/pts/") || $0 == "/dev/console" }) {
-            throw RuntimeError("container \"\(id)\" cannot be checkpointed: its process has a terminal (\(tty))",
-                               hint: "CRIU dumps a terminal only with --shell-job")
-        }
+        let terminal = try terminalKey(c.record.pid, stdio: stdio, config: spec, id: id, shellJob: o.common.shellJob)
         let netIno = try joinedNamespaceInode(spec, "network")
         let pidIno = try joinedNamespaceInode(spec, "pid")
         let criu = try CriuBinary.prepare(for: "checkpoint container \"\(id)\"", program: o.common.criuProgram)
@@ -67,10 +66,11 @@ public enum ContainerCheckpoint {
                 var st = stat()
                 return stat("/proc/\(c.record.pid)/root/\(p)", &st) == 0 && (st.st_mode & S_IFMT) != S_IFDIR
             },
-            freezeCgroup: freezeCgroup(c.record.cgroupPaths))
+            freezeCgroup: freezeCgroup(c.record.cgroupPaths), terminal: terminal)
         if !o.preDump {
             let json = JSONValue.array(stdio.map { .string($0) }).serialized()
             try Sys.writeFile(imagePath + "/" + descriptorsFile, json, mode: 0o600)
+            if let terminal { try Sys.writeFile(imagePath + "/" + terminalFile, terminal + "\n", mode: 0o600) }
         }
         var opts = o
         opts.common = common
@@ -86,6 +86,37 @@ public enum ContainerCheckpoint {
             // CRIU killed the tree after dumping it: the container is gone, as with runc.
             do { try ContainerDelete.destroy(c) } catch { Log.warn("checkpoint: \(error)") }
         }
+    }
+
+    /// CRIU's key of the terminal the init's stdio is (`tty[RDEV:DEV]`, hex, as CRIU's
+    /// get_tty_driver spells it from its fstat), or nil when it has none. A terminal swrun made
+    /// (process.terminal) has its master with the engine, out of the tree: CRIU dumps the
+    /// slave as a shell job, and restore hands CRIU a new slave under this key (--inherit-fd)
+    /// and the new master to --console-socket, what runc gets from CRIU's RPC
+    /// orphan-pts-master. Any other terminal (a shell's) needs --shell-job from the caller.
+    static func terminalKey(_ pid: Int32, stdio: [String], config: Spec, id: String,
+                            shellJob: Bool) throws(RuntimeError) -> String? {
+        let ttys = stdio.indices.filter { stdio[$0].hasPrefix("/dev/pts/") || stdio[$0] == "/dev/console" }
+        guard let first = ttys.first else { return nil }
+        guard config.process?.terminal == true else {
+            if shellJob { return nil }
+            throw RuntimeError("container \"\(id)\" cannot be checkpointed: its process has a terminal (\(stdio[first]))",
+                               hint: "CRIU dumps a terminal the container did not make only with --shell-job")
+        }
+        var keys: [String] = []
+        for fd in ttys {
+            var st = stat()
+            if stat("/proc/\(pid)/fd/\(fd)", &st) != 0 {
+                let e = errno
+                throw RuntimeError.sys("stat", "stat the terminal of container \"\(id)\" (fd \(fd))", errno: e)
+            }
+            let key = "tty[\(String(UInt64(st.st_rdev), radix: 16)):\(String(UInt64(st.st_dev), radix: 16))]"
+            if !keys.contains(key) { keys.append(key) }
+        }
+        if keys.count > 1 {
+            throw RuntimeError("container \"\(id)\" cannot be checkpointed: its stdio are \(keys.count) different terminals")
+        }
+        return keys.first
     }
 
     /// The inode of a namespace the container joined by path (CRIU's external namespace key).

@@ -13,9 +13,13 @@ import Spec
 /// swrun's child (--restore-sibling): `restore -d` leaves it to the engine's subreaper, a
 /// foreground restore waits for it as `run` does. A failure removes everything it made.
 ///
-/// Not supported: restoring a process that had a terminal and a console socket: runc hands
-/// the engine the new pty master CRIU sends over its RPC socket (orphan-pts-master), which
-/// criu's command line does not offer. Refused before anything is done.
+/// A terminal the container had (process.terminal) is replaced by a new pty: the new slave
+/// is inherited under the dumped one's key (ContainerCheckpoint.terminalKey), which makes it
+/// an external tty to CRIU, given to the session leader as its controlling terminal, and the
+/// master goes to --console-socket once the tree is restored (runc gets a master from CRIU's
+/// RPC orphan-pts-master instead; the command line has no such thing, but it has inherited
+/// ttys). prestart and createRuntime run at CRIU's setup-namespaces through its action
+/// script (CriuActionScript), poststart once restored.
 public enum ContainerRestore {
     public static func run(store: StateStore, options o: RestoreOptions) throws(RuntimeError) -> Int32 {
         try ContainerID.validate(o.id)
@@ -25,22 +29,36 @@ public enum ContainerRestore {
         guard let process = spec.process else { throw RuntimeError.config("process", "required") }
         guard let root = spec.root else { throw RuntimeError.config("root", "required") }
         let rootfs = root.path.hasPrefix("/") ? Sys.clean(root.path) : Sys.clean(bundle + "/" + root.path)
-        if process.terminal == true && !o.common.shellJob {
-            throw RuntimeError("cannot restore container \"\(o.id)\": its process has a terminal, and handing a restored "
-                               + "terminal to --console-socket needs CRIU's RPC interface (orphan-pts-master), which swrun does not use",
-                               jsonPath: "process.terminal")
-        }
         var common = o.common
         common.imagePath = Sys.absolutePath(common.imagePath)
         if let w = common.workPath { common.workPath = Sys.absolutePath(w) }
         if !Sys.exists(common.imagePath + "/inventory.img") {
             throw RuntimeError("cannot restore container \"\(o.id)\": no checkpoint in \(common.imagePath) (no inventory.img)")
         }
+        let terminalKey = try checkpointedTerminal(imagePath: common.imagePath)
+        if terminalKey == nil && process.terminal == true && !o.common.shellJob {
+            throw RuntimeError("cannot restore container \"\(o.id)\": its process has a terminal, but the checkpoint does not "
+                               + "name it (not made by swrun from a container with process.terminal)",
+                               jsonPath: "process.terminal", hint: "restore it with --shell-job from a terminal")
+        }
+        if terminalKey != nil && o.consoleSocket == nil && !(o.common.shellJob && isatty(0) == 1) {
+            throw RuntimeError("cannot restore container \"\(o.id)\": its process has a terminal: a new one needs "
+                               + "--console-socket to send its master to (or --shell-job with a terminal as stdin)",
+                               jsonPath: "process.terminal")
+        }
         let inherit = try inheritedStdio(imagePath: common.imagePath)
         var passed: [CriuProcess.PassedFd] = []
         defer { for f in passed { close(f.source) } }
         var joins: [(String, String)] = []
         var inheritFds = inherit
+        let terminal = try terminalKey.map { (key: String) throws(RuntimeError) in
+            try RestoredTerminal(key: key, consoleSocket: o.consoleSocket, fd: 3)
+        }
+        defer { terminal?.close() }
+        if let terminal {
+            inheritFds.append(terminal.inherit)
+            passed.append(terminal.slave)
+        }
         for ns in spec.linux?.namespaces ?? [] {
             guard let path = ns.path else { continue }
             switch ns.type {
@@ -52,7 +70,7 @@ public enum ContainerRestore {
                     throw RuntimeError.sys("open", "open the \(ns.type) namespace \(path) the container joins", errno: e,
                                            jsonPath: "linux.namespaces")
                 }
-                let target = Int32(truncatingIfNeeded: 3 + passed.count)  // at most one per namespace type
+                let target = Int32(truncatingIfNeeded: 3 + passed.count)  // a tty and one per namespace type at most
                 passed.append(.init(target: target, source: fd))
                 inheritFds.append((target, ns.type == "network" ? "extRootNetNS" : "extRootPidNS"))
             case "cgroup":
@@ -104,9 +122,13 @@ public enum ContainerRestore {
                 RestoreOptions(copying: o, common: common), root: criuRoot, pidFile: pidFile,
                 restoreMounts: CriuExternalMounts.forRestore(spec, bundle: bundle),
                 inheritFds: inheritFds, joinNamespaces: joins)
-            let result = try CriuProcess.run(criu.path, args, capture: false, fds: passed, cgroupRootFromSelf: true) {
+            let hooks = try RestoreHooks(spec: spec, id: o.id, bundle: bundle)
+            let result = try CriuProcess.run(criu.path, args + hooks.arguments, capture: false, fds: passed,
+                                             cgroupRootFromSelf: true, environment: hooks.environment,
+                                             whileRunning: hooks.serve) {
                 (pid: Int32) throws(RuntimeError) in try cgroup.join(pid: pid)
             }
+            if let failure = hooks.failure { throw failure }
             if !result.succeeded {
                 throw CriuLog.failure("restore container \"\(o.id)\"", status: result.status,
                                       log: (common.workPath ?? common.imagePath) + "/" + CriuArguments.restoreLog, output: "")
@@ -120,17 +142,33 @@ public enum ContainerRestore {
             r.pidStartTime = st.startTime
             try store.save(r)
             if let pf = o.pidFile { try ContainerCreate.writePidFile(pf, pid) }
+            try terminal?.sendMaster()
             record = r
             undo.clear()
         } catch {
             undo.run()
             throw error
         }
+        LifecycleHooks.runRecorded(record, phase: .poststart, status: .running)
         if o.detach { return 0 }
         let c = Container(store: store, record: record)
         let status = ContainerRun.wait(for: record.pid, sigfd: sigfd)
         try ContainerDelete.destroy(c)
         return status
+    }
+
+    /// CRIU's key of the container's own terminal at checkpoint, if it had one.
+    static func checkpointedTerminal(imagePath: String) throws(RuntimeError) -> String? {
+        let file = imagePath + "/" + ContainerCheckpoint.terminalFile
+        guard Sys.exists(file) else { return nil }
+        let key = try Sys.readString(file).trimmingCharacters(in: " \n")
+        // It becomes an argument of criu: only the shape CRIU gives it.
+        let inner = key.hasPrefix("tty[") && key.hasSuffix("]") ? key.dropFirst(4).dropLast() : ""
+        let parts = inner.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isHexDigit } }) else {
+            throw RuntimeError("\(file): not a terminal key of CRIU (tty[RDEV:DEV]): \"\(key)\"")
+        }
+        return key
     }
 
     /// `--inherit-fd fd[N]:pipe:[INO]` for each of the init's stdio that was a pipe at
@@ -196,5 +234,75 @@ extension RestoreOptions {
     init(copying o: RestoreOptions, common: CriuCommonOptions) {
         self = o
         self.common = common
+    }
+}
+
+/// The terminal a restored process gets in place of its checkpointed one (CRIU's `key`): a
+/// new pty whose slave CRIU inherits as fd `fd` and whose master goes to the console
+/// socket, or with --shell-job and no socket, restore's own stdin terminal (as a shell job
+/// gets criu's stdin).
+private struct RestoredTerminal {
+    let inherit: (Int32, String)
+    /// The terminal's slave, placed at `fd` in criu (closed with the other passed fds).
+    let slave: CriuProcess.PassedFd
+    private let console: (socket: Int32, master: Int32, slavePath: String)?
+
+    init(key: String, consoleSocket: String?, fd: Int32) throws(RuntimeError) {
+        inherit = (fd, key)
+        guard let path = consoleSocket else {
+            // A copy, not fd 0 itself: CRIU moves inherited fds into its store and closes
+            // them, and a shell job also stores its stdin (EBADF after the move).
+            let copy = try Sys.check("fcntl", "duplicate restore's stdin terminal") { sw_fcntl_int(0, F_DUPFD_CLOEXEC, 3) }
+            slave = .init(target: fd, source: copy); console = nil
+            return
+        }
+        let socket = try ConsoleSocket.connect(path)
+        let pty: (master: Int32, slave: Int32, slavePath: String)
+        do throws(RuntimeError) { pty = try Terminal.openPair(where: "for the restored terminal", jsonPath: nil) } catch {
+            Glibc.close(socket)
+            throw error
+        }
+        slave = .init(target: fd, source: pty.slave)
+        console = (socket, pty.master, pty.slavePath)
+    }
+
+    /// Once the tree is restored: the engine's end of the new terminal.
+    func sendMaster() throws(RuntimeError) {
+        guard let console else { return }
+        try Terminal.sendMaster(console.master, name: console.slavePath, over: console.socket)
+    }
+
+    func close() {
+        guard let console else { return }
+        Glibc.close(console.socket)
+        Glibc.close(console.master)
+    }
+}
+
+/// prestart and createRuntime during the restore (CriuActionScript), when the spec has any:
+/// otherwise CRIU runs no action script, which would cost an exec of swrun per action.
+private final class RestoreHooks {
+    let listener: CriuActionScript.Listener?
+    let arguments: [String]
+    let environment: [(String, String)]
+    private let spec: Spec, id: String, bundle: String
+
+    init(spec: Spec, id: String, bundle: String) throws(RuntimeError) {
+        self.spec = spec; self.id = id; self.bundle = bundle
+        guard !(spec.hooks?.prestart ?? []).isEmpty || !(spec.hooks?.createRuntime ?? []).isEmpty else {
+            listener = nil; arguments = []; environment = []
+            return
+        }
+        let l = try CriuActionScript.Listener()
+        let (args, env) = try l.criuArguments()
+        listener = l; arguments = args; environment = [env]
+    }
+
+    var failure: RuntimeError? { listener?.failure }
+
+    func serve(criuPid: Int32) {
+        listener?.serve(criuPid: criuPid) { (pid: Int32) throws(RuntimeError) in
+            try LifecycleHooks.runtimePhases(spec: spec, id: id, bundle: bundle, pid: pid)
+        }
     }
 }

@@ -16,8 +16,7 @@ struct CriuBinary {
 
     /// What `features` says of checkpoint/restore.
     static var featureText: String {
-        "criu >= \(minimum) (its command line) on a kernel where `criu check` passes; "
-            + "restoring a process with a terminal through --console-socket is not supported"
+        "criu >= \(minimum) (its command line) on a kernel where `criu check` passes"
     }
 
     /// Finds criu, checks its version and runs `criu check`. `what` is the command for the

@@ -82,6 +82,8 @@ enum CriuArguments {
         var dumpMounts: [(String, String)]
         /// The cgroup CRIU freezes the tree with (v2 directory or v1 freezer).
         var freezeCgroup: String?
+        /// CRIU's key of the container's own terminal (ContainerCheckpoint.terminalKey).
+        var terminal: String? = nil
     }
 
     static func common(_ o: CriuCommonOptions, log: String) -> [String] {
@@ -111,11 +113,20 @@ enum CriuArguments {
         // Pre-dumps track memory changes so the next dump writes only what changed since.
         if o.parentPath != nil || o.preDump { a.append("--track-mem") }
         if let ps = o.pageServer, let colon = ps.lastIndex(of: ":") {
-            a += ["--page-server", "--address", String(ps[..<colon]), "--port", String(ps[ps.index(after: colon)...])]
+            let port = String(ps[ps.index(after: colon)...])
+            // With lazy pages the dump itself serves the pages, listening on every address
+            // at the port (what CRIU makes of runc's RPC page-server info then, cr-service.c);
+            // otherwise it sends them to the page server there.
+            a += o.common.lazyPages ? ["--port", port] : ["--page-server", "--address", String(ps[..<colon]), "--port", port]
         }
         if let fd = o.statusFd { a += ["--status-fd", String(fd)] }
         if let ino = netNsInode { a += ["--external", "net[\(ino)]:extRootNetNS"] }
         if let ino = pidNsInode { a += ["--external", "pid[\(ino)]:extRootPidNS"] }
+        // An unpaired slave (its master is the engine's) is dumped only as a shell job. Not
+        // declared external: CRIU then refuses a /dev/tty the process holds open (busybox sh
+        // does), whose session it checks against a dumped pty. At restore the key of the
+        // dumped slave still selects an inherited fd (criu/tty.c get_tty_driver).
+        if f.terminal != nil && !o.common.shellJob { a.append("--shell-job") }
         if !o.preDump {
             for (mountpoint, cookie) in f.dumpMounts { a += ["--external", "mnt[\(mountpoint)]:\(cookie)"] }
         }

@@ -25,8 +25,12 @@ enum CriuProcess {
     /// runs in the parent while the child waits, with the child's PID (the cgroup join of a
     /// restore: CRIU must already be in the container's cgroup, as runc puts `criu swrk` there).
     /// `cgroupRootFromSelf`: the child appends `--cgroup-root` for every cgroup it is in then.
+    /// `environment`: variables added to criu's. `whileRunning` runs once criu is started and
+    /// must return when it exits, without reaping it (the action script's listener; not with
+    /// `capture`, whose pipe nobody would read meanwhile).
     static func run(_ path: String, _ args: [String], capture: Bool, fds: [PassedFd] = [],
-                    cgroupRootFromSelf: Bool = false,
+                    cgroupRootFromSelf: Bool = false, environment: [(String, String)] = [],
+                    whileRunning: ((Int32) -> Void)? = nil,
                     beforeExec: ((Int32) throws(RuntimeError) -> Void)? = nil) throws(RuntimeError) -> Outcome {
         var outPipe: [Int32] = [-1, -1]
         if capture { outPipe = try cloexecPipe("make a pipe for criu's output") }
@@ -45,7 +49,7 @@ enum CriuProcess {
         }
         if pid == 0 {
             child(path, args, capture: capture, out: outPipe[1], sync: syncPipe[0], fds: fds,
-                  cgroupRootFromSelf: cgroupRootFromSelf)
+                  cgroupRootFromSelf: cgroupRootFromSelf, environment: environment)
         }
         close(syncPipe[0])
         if outPipe[1] >= 0 { close(outPipe[1]) }
@@ -62,6 +66,7 @@ enum CriuProcess {
         var go: UInt8 = 1
         _ = write(syncPipe[1], &go, 1)
         close(syncPipe[1])
+        whileRunning?(pid)
         var output: [UInt8] = []
         if outPipe[0] >= 0 {
             output = (try? Sys.readAll(outPipe[0], what: "criu's output", limit: 1 << 20)) ?? []
@@ -87,7 +92,7 @@ enum CriuProcess {
 
     /// The forked child: waits for the parent, places its descriptors, execs criu. Never returns.
     private static func child(_ path: String, _ args: [String], capture: Bool, out: Int32, sync: Int32,
-                              fds: [PassedFd], cgroupRootFromSelf: Bool) -> Never {
+                              fds: [PassedFd], cgroupRootFromSelf: Bool, environment: [(String, String)]) -> Never {
         var go: UInt8 = 0
         while read(sync, &go, 1) < 0 && errno == EINTR {}
         if go != 1 { _exit(126) }
@@ -106,6 +111,8 @@ enum CriuProcess {
         sigemptyset(&none)
         sigprocmask(SIG_SETMASK, &none, nil)
         signal(SIGPIPE, SIG_DFL)
+        // The forked child of a single-threaded process: setenv cannot race anything here.
+        for (name, value) in environment where setenv(name, value, 1) != 0 { _exit(126) }
         withCStringArray(argv) { av in _ = execv(path, av) }
         _exit(127)
     }

@@ -45,11 +45,28 @@ enum UnixSocket {
 
     /// A datagram socket bound at `path` (replacing a stale one), writable by every user.
     static func bindDatagram(_ path: String, what: String) throws(RuntimeError) -> Int32 {
+        let fd = try bound(path, type: SOCK_DGRAM, what: what)
+        chmod(path, 0o777)
+        return fd
+    }
+
+    /// A stream socket listening at `path`; an abstract "@name" leaves no file behind.
+    static func listenStream(_ path: String, what: String) throws(RuntimeError) -> Int32 {
+        let fd = try bound(path, type: SOCK_STREAM, what: what)
+        if listen(fd, 8) != 0 {
+            let e = errno
+            close(fd)
+            throw RuntimeError.sys("listen", "listen on \(what) \(path)", errno: e)
+        }
+        return fd
+    }
+
+    private static func bound(_ path: String, type: __socket_type, what: String) throws(RuntimeError) -> Int32 {
         guard case (var addr, let len)? = address(path) else {
             throw RuntimeError("\(what) path \"\(path)\" is too long for a unix socket (at most 107 bytes)")
         }
-        let fd = try socket(SOCK_DGRAM, what: what)
-        unlink(path)
+        let fd = try socket(type, what: what)
+        if !path.hasPrefix("@") { unlink(path) }
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, len) }
         }
@@ -58,7 +75,6 @@ enum UnixSocket {
             close(fd)
             throw RuntimeError.sys("bind", "bind \(what) \(path)", errno: e)
         }
-        chmod(path, 0o777)
         return fd
     }
 }
