@@ -178,6 +178,10 @@ int sw_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxn
     return (int)syscall(SYS_set_mempolicy, mode, nodemask, maxnode);
 }
 
+int sw_sched_setaffinity(const unsigned long *mask, size_t bytes) {
+    return (int)syscall(SYS_sched_setaffinity, 0, bytes, mask);
+}
+
 int sw_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
 }

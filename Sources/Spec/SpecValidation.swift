@@ -97,6 +97,7 @@ extension Spec {
             throw RuntimeError.config("process.user.umask", "\(umask) is out of range (0 to 0777)")
         }
         try validateRlimits(process.rlimits ?? [])
+        _ = try CPUAffinityRules.check(process.execCPUAffinity)
         if let policy = process.scheduler?.policy, !Spec.schedulerPolicies.contains(policy) {
             throw RuntimeError.config("process.scheduler.policy",
                 "unknown policy " + Spec.quotedChoice(policy, Spec.schedulerPolicies))

@@ -22,6 +22,11 @@ extension Spec {
 
     func validateLinuxMisc() throws(RuntimeError) {
         guard let linux else { return }
+        // Not built (no machine here has resctrl to test it on): refused, never ignored, as
+        // runc refuses it on a host without resctrl. `features` says intelRdt is disabled.
+        if linux.intelRdt != nil {
+            throw RuntimeError.config("linux.intelRdt", "Intel RDT (resctrl) is not supported by swrun")
+        }
         // An empty string is what Go's omitempty leaves behind: same as absent.
         if let mode = linux.rootfsPropagation, !mode.isEmpty,
            !Spec.rootfsPropagationModes.contains(mode)

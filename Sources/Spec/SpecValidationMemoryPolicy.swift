@@ -41,26 +41,7 @@ public enum MemoryPolicyRules {
     /// A node list as the kernel prints one ("0-3,5"), in ascending order without repeats;
     /// "" is no node.
     public static func nodes(_ list: String, path: String) throws(RuntimeError) -> [Int] {
-        var out: [Int] = []
-        guard !list.isEmpty else { return out }
-        for part in list.fields(",", keepEmpty: true) {
-            let ends = part.fields("-", keepEmpty: true)
-            func number(_ s: String) throws(RuntimeError) -> Int {
-                guard !s.isEmpty, s.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
-                      let n = Int(s), n <= maxNode else {
-                    throw RuntimeError.config(path, "\"\(list)\" is not a node list (numbers 0-\(maxNode) or ranges like 0-3, comma-separated)")
-                }
-                return n
-            }
-            guard ends.count == 1 || ends.count == 2 else {
-                throw RuntimeError.config(path, "\"\(list)\" is not a node list (numbers 0-\(maxNode) or ranges like 0-3, comma-separated)")
-            }
-            let lo = try number(ends[0])
-            let hi = ends.count == 2 ? try number(ends[1]) : lo
-            guard lo <= hi else { throw RuntimeError.config(path, "node range \"\(part)\" runs backwards") }
-            out.append(contentsOf: lo...hi)
-        }
-        return Array(Set(out)).sorted()
+        try NumberList.parse(list, max: maxNode, noun: "node", path: path)
     }
 
     public static func check(_ p: LinuxMemoryPolicy, path: String = "linux.memoryPolicy") throws(RuntimeError) -> Checked {

@@ -51,6 +51,8 @@ int sw_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, u
 int sw_ioprio_set(int which, int who, int ioprio);
 int sw_personality(unsigned long persona);
 int sw_set_mempolicy(int mode, const unsigned long *nodemask, unsigned long maxnode);
+/* The calling thread's CPU affinity: `bytes` of `mask`, one bit per CPU. */
+int sw_sched_setaffinity(const unsigned long *mask, size_t bytes);
 
 // File descriptors.
 int sw_close_range(unsigned int first, unsigned int last, unsigned int flags);

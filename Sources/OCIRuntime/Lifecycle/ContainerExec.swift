@@ -40,6 +40,7 @@ public enum ContainerExec {
         default: throw RuntimeError("cannot exec in a stopped container")
         }
         let spec = try containerSpec(c)
+        let affinity = try CPUAffinityRules.check(o.process.execCPUAffinity)
         let plan = try NamespacePlan.joining(c.record.pid)
         defer { plan.closeJoins() }
         if o.process.terminal == true && o.consoleSocket == nil && o.detach {
@@ -79,7 +80,7 @@ public enum ContainerExec {
             parentEnd.close()
             let joinPaths = placed != 0 ? cgroupPaths.filter { $0 != v2Dir } : cgroupPaths
             ExecProcess.stage1(plan: plan, cgroupPaths: joinPaths, initPid: c.record.pid,
-                               systemdUser: c.record.systemdUser, process: o.process, spec: spec, channel: childEnd,
+                               systemdUser: c.record.systemdUser, affinity: affinity, process: o.process, spec: spec, channel: childEnd,
                                preserveFds: o.preserveFds, console: console, listener: listener,
                                container: SeccompContainer(id: c.record.id, bundle: c.record.bundle, spec: spec))
         }
@@ -123,6 +124,7 @@ public enum ContainerExec {
 /// The stages of an exec'd process, the counterpart of InitProcess for a running container.
 enum ExecProcess {
     static func stage1(plan: NamespacePlan, cgroupPaths: [String], initPid: Int32, systemdUser: Bool,
+                       affinity: (initial: [Int], final: [Int]),
                        process: Process, spec: Spec, channel ch: SyncChannel,
                        preserveFds: Int, console: Int32?, listener: SeccompListener?,
                        container: SeccompContainer) -> Never {
@@ -133,6 +135,9 @@ enum ExecProcess {
         let apparmor: Int32?
         let selinux: SELinux.Attributes?
         do throws(RuntimeError) {
+            // Born into the container's v2 cgroup (clone3), the process has no time before the
+            // move: `initial` then only holds until `final` or a v1 cpuset's attach replaces it.
+            try ProcessAttributes.cpuAffinity(affinity.initial, jsonPath: "process.execCPUAffinity.initial")
             do {
                 try ExecCgroupJoin.joinSelf(paths: cgroupPaths, initPid: initPid)
             } catch where systemdUser && (error.errno == EACCES || error.errno == EPERM) {
@@ -141,6 +146,7 @@ enum ExecProcess {
                 try ch.send(.joinCgroup)
                 try ch.expect(.cgroupJoined, during: "the move into the container's cgroup")
             }
+            try ProcessAttributes.cpuAffinity(affinity.final, jsonPath: "process.execCPUAffinity.final")
             // Before the container's mounts: the host's /proc shows this process.
             apparmor = try AppArmor.openExecAttribute(process.apparmorProfile, jsonPath: "process.apparmorProfile")
             selinux = try SELinux.openAttributes(process.selinuxLabel, keyring: false, jsonPath: "process.selinuxLabel")

@@ -77,6 +77,19 @@ enum ProcessAttributes {
         try Sys.check("personality", "set personality \(p.domain)", jsonPath: "linux.personality") { sw_personality(d) }
     }
 
+    /// process.execCPUAffinity's `initial` or `final` (checked CPUs) on the calling process. A
+    /// CPU the kernel does not have (or none left in the cgroup's cpuset) fails the exec.
+    static func cpuAffinity(_ cpus: [Int], jsonPath: String) throws(RuntimeError) {
+        guard let last = cpus.last else { return }
+        let bits = UInt.bitWidth
+        var mask = [UInt](repeating: 0, count: last / bits + 1)
+        for c in cpus { mask[c / bits] |= 1 << UInt(c % bits) }
+        let list = cpus.map(String.init).joined(separator: ",")
+        try Sys.check("sched_setaffinity", "run on CPUs \(list)", jsonPath: jsonPath) {
+            mask.withUnsafeBufferPointer { sw_sched_setaffinity($0.baseAddress, $0.count * MemoryLayout<UInt>.size) }
+        }
+    }
+
     /// linux.memoryPolicy with set_mempolicy: inherited across fork and kept across execve, so
     /// set once in the init (before it reports ready, so a refusal fails create) and in an
     /// exec'd process. Nodes are checked against the host's online ones, unless they are
