@@ -36,10 +36,13 @@ PKG_CONFIG_PATH="$PWD/linker/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
 "$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
     -Xlinker --section-ordering-file="$PWD/linker/swrun.order" \
-    -Xlinker -Map="$PWD/.build/release/swrun.map" "$@"
+    -Xlinker -Map="$PWD/.build/swrun.map" "$@"
 
 bin=.build/release/swrun
 debug=$bin.debug
+# Written where it can be (the .build/release link appears only once the build is done), kept
+# beside the binary it describes.
+if [ -f .build/swrun.map ]; then mv -f .build/swrun.map "$bin.map"; fi
 # When swift build had nothing to do, the binary is the stripped one of last time.
 # (No `readelf | grep -q` under pipefail: grep's early exit would fail readelf with SIGPIPE.)
 if [[ $(readelf -S "$bin") != *.debug_info* ]]; then
