@@ -2,6 +2,8 @@
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import time
 
@@ -130,6 +132,32 @@ def test_start_twice_fails(h):
     r = h.start(ctid)
     assert r.rc == 1, r
     assert h.status(ctid) == "running"
+
+
+def test_start_succeeds_when_the_init_lets_go_of_the_fifo_late(h):
+    """An init that reaches the exec FIFO only after one of start's waits timed out (its
+    seccomp filter took long to load, the machine is loaded), and writes its byte and lets go
+    of the FIFO before start looks again, was released by that start: start must succeed.
+    Played deterministically: the waiting init is stopped, strace holds each of start's polls
+    for a second after it returns, and the init is let go 0.3 s in, inside the first hold."""
+    if not shutil.which("strace"):
+        pytest.skip("needs strace (scripts/install-deps.sh)")
+    ctid, r = h.create(sleeper(h))
+    assert r.rc == 0, r
+    pid = h.state_json(ctid)["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        p = subprocess.Popen(["strace", "-f", "-qq", "-o", os.devnull, "-e", "trace=poll,ppoll",
+                              "-e", "inject=poll,ppoll:delay_exit=1000000", *h.cmd("start", ctid)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(0.3)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    out, err = p.communicate(timeout=CMD_TIMEOUT)
+    assert p.returncode == 0, f"start failed although its init started:\n{out}{err}"
+    assert h.status(ctid) == "running"
+    assert alive(pid)
 
 
 def test_start_stopped_fails(h):

@@ -77,6 +77,10 @@ public enum ContainerStart {
             // already (a FIFO left behind by a start that could not remove it). Without this,
             // a second start would wait forever.
             if rc == 0 && OrphanCleanup.fifoHolders(c.fifo, among: [c.record.pid]).isEmpty {
+                // The stub can open the FIFO, write its byte and let go of both fds between the
+                // poll's timeout and the check above (an init that took over 100 ms to load its
+                // seccomp filter): the byte is then waiting, and this start released it.
+                if read(fd, &byte, 1) == 1 { break }
                 throw RuntimeError("container \"\(c.record.id)\" was already started (its exec FIFO has no waiting init)")
             }
         }
