@@ -222,9 +222,7 @@ enum InitProcess {
                 throw RuntimeError("the container has no /proc: swrun needs one to wait for start", jsonPath: "mounts",
                                    hint: "add a proc mount on /proc")
             }
-            if !env.contains(where: { $0.hasPrefix("HOME=") }) {
-                env.append("HOME=" + UserSwitch.home(uid: user.uid))
-            }
+            env += home
             // Checked before create: a label is refused unless SELinux is enabled; a mount label
             // without SELinux is nothing to apply (runc ignores it silently).
             if let v = spec.linux?.mountLabel, !v.isEmpty, !SELinux.isEnabled() {

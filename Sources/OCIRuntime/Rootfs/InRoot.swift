@@ -42,6 +42,11 @@ struct InRoot {
     }
 
     private func mkdirAll(_ path: String, mode: mode_t, jsonPath: String?, hops: Int) throws(RuntimeError) -> Int32 {
+        // Nearly every destination exists already (/proc, /dev, /sys/fs/cgroup in any image):
+        // one resolution instead of one per component. The walk below resolves each prefix
+        // in the root the same way, so it would end on this same directory.
+        let whole = open(path, flags: O_PATH | O_DIRECTORY)
+        if whole >= 0 { return whole }
         let comps = Sys.clean("/" + path).fields("/")
         var cur = "/"
         var fd = try Sys.check("openat2", "open / in rootfs", jsonPath: jsonPath) { open("/", flags: O_PATH | O_DIRECTORY) }
