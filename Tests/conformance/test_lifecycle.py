@@ -134,15 +134,17 @@ def test_start_twice_fails(h):
     assert h.status(ctid) == "running"
 
 
-def test_start_succeeds_when_the_init_lets_go_of_the_fifo_late(h):
+@pytest.mark.parametrize("program", ["sleep", "true"])
+def test_start_succeeds_when_the_init_lets_go_of_the_fifo_late(h, program):
     """An init that reaches the exec FIFO only after one of start's waits timed out (its
     seccomp filter took long to load, the machine is loaded), and writes its byte and lets go
-    of the FIFO before start looks again, was released by that start: start must succeed.
+    of the FIFO before start looks again, was released by that start: start must succeed,
+    whether the program still runs (sleep) or has already exited (true).
     Played deterministically: the waiting init is stopped, strace holds each of start's polls
     for a second after it returns, and the init is let go 0.3 s in, inside the first hold."""
     if not shutil.which("strace"):
         pytest.skip("needs strace (scripts/install-deps.sh)")
-    ctid, r = h.create(sleeper(h))
+    ctid, r = h.create(sleeper(h) if program == "sleep" else h.config(["true"]))
     assert r.rc == 0, r
     pid = h.state_json(ctid)["pid"]
     os.kill(pid, signal.SIGSTOP)
@@ -156,8 +158,11 @@ def test_start_succeeds_when_the_init_lets_go_of_the_fifo_late(h):
         os.kill(pid, signal.SIGCONT)
     out, err = p.communicate(timeout=CMD_TIMEOUT)
     assert p.returncode == 0, f"start failed although its init started:\n{out}{err}"
-    assert h.status(ctid) == "running"
-    assert alive(pid)
+    if program == "sleep":
+        assert h.status(ctid) == "running"
+        assert alive(pid)
+    else:
+        assert h.status(ctid) == "stopped"
 
 
 def test_start_stopped_fails(h):

@@ -70,18 +70,18 @@ public enum ContainerStart {
                     throw RuntimeError("container init closed the exec FIFO without starting")
                 }
             }
-            if !ProcStat.isAlive(c.record.pid, startTime: c.record.pidStartTime) {
-                throw RuntimeError("container init exited before start")
-            }
             // A live init that holds no fd on the FIFO is no longer waiting on it: it started
             // already (a FIFO left behind by a start that could not remove it). Without this,
             // a second start would wait forever.
-            if rc == 0 && OrphanCleanup.fifoHolders(c.fifo, among: [c.record.pid]).isEmpty {
-                // The stub can open the FIFO, write its byte and let go of both fds between the
-                // poll's timeout and the check above (an init that took over 100 ms to load its
-                // seccomp filter): the byte is then waiting, and this start released it.
+            let alive = ProcStat.isAlive(c.record.pid, startTime: c.record.pidStartTime)
+            if !alive || (rc == 0 && OrphanCleanup.fifoHolders(c.fifo, among: [c.record.pid]).isEmpty) {
+                // Between the poll's timeout and these checks the stub can open the FIFO, write
+                // its byte, let go of both fds and even exec a program that exits (an init that
+                // took over 100 ms to load its seccomp filter): the byte is then waiting, and
+                // this start released it.
                 if read(fd, &byte, 1) == 1 { break }
-                throw RuntimeError("container \"\(c.record.id)\" was already started (its exec FIFO has no waiting init)")
+                throw alive ? RuntimeError("container \"\(c.record.id)\" was already started (its exec FIFO has no waiting init)")
+                            : RuntimeError("container init exited before start")
             }
         }
         // The FIFO's absence is what makes the container "running": a start that cannot remove

@@ -47,7 +47,21 @@ struct InRoot {
         // in the root the same way, so it would end on this same directory.
         let whole = open(path, flags: O_PATH | O_DIRECTORY)
         if whole >= 0 { return whole }
-        let comps = Sys.clean("/" + path).fields("/")
+        let missing = errno == ENOENT
+        // Most often only the last component is missing (/dev/pts on the new /dev, a cgroup v1
+        // controller's directory): its parent the same way, then the one mkdirat. Anything
+        // else (a dangling symlink on the way, an error) takes the walk, which handles it.
+        let clean = Sys.clean("/" + path)
+        if missing, clean != "/", let leaf = clean.fields("/").last {
+            let parent = try mkdirAll(Sys.dirname(of: clean), mode: mode, jsonPath: jsonPath, hops: hops)
+            let made = mkdirat(parent, leaf, mode) == 0 || errno == EEXIST
+            Glibc.close(parent)
+            if made {
+                let fd = open(clean, flags: O_PATH | O_DIRECTORY)
+                if fd >= 0 { return fd }
+            }
+        }
+        let comps = clean.fields("/")
         var cur = "/"
         var fd = try Sys.check("openat2", "open / in rootfs", jsonPath: jsonPath) { open("/", flags: O_PATH | O_DIRECTORY) }
         for (i, c) in comps.enumerated() {
