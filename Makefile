@@ -9,10 +9,10 @@ SWRUN := .build/release/swrun
 deps:
 	scripts/install-deps.sh
 
-# scripts/build-release.sh: swift build -c release --static-swift-stdlib (no Swift runtime
-# libraries to load at start-up) --disable-local-rpath (no $$ORIGIN run path for ld.so to search,
-# ~20 failed opens per start), then the debug info split into $(SWRUN).debug and the binary
-# stripped, with a debuglink to it for backtraces. See bench/README.md.
+# scripts/build-release.sh: swift build -c release, a static executable (Package.swift: no shared
+# object to load at start-up), the code a start runs laid out together (linker/swrun.order),
+# then the debug info split into $(SWRUN).debug and the binary stripped, with a debuglink to
+# it for backtraces. See bench/README.md.
 build: deps
 	SWIFT=$(SWIFT) scripts/build-release.sh
 
@@ -26,8 +26,12 @@ conformance: build
 	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/conformance
 
 # Each runtime CVE class played as an attacker would (Tests/security/README.md).
+# The release binary is static; the attacks that go in as its ELF loader are played against the
+# debug build, the same sources linked dynamically (RUNTIME_DYNAMIC, Tests/security/conftest.py).
 security: build
-	RUNTIME=$(CURDIR)/$(SWRUN) python3 -m pytest -q -p no:cacheprovider Tests/security
+	$(SWIFT) build --product swrun
+	RUNTIME=$(CURDIR)/$(SWRUN) RUNTIME_DYNAMIC=$(CURDIR)/.build/debug/swrun \
+		python3 -m pytest -q -p no:cacheprovider Tests/security
 
 # Generated inputs: mutated config.json, damaged state.json, odd CLI values (Tests/fuzz/README.md).
 # fuzz: the CI-sized tier (600 configs); fuzz-long: FUZZ_CASES (default 20000), outside CI.

@@ -2,19 +2,15 @@
 import PackageDescription
 
 // Start-up matters (engines call the runtime thousands of times a day): no target links full
-// Foundation, and the release binary is built with --static-swift-stdlib (see README, bench/).
-// The release link also drops what the dynamic loader would otherwise do at every start
-// (measured in bench/README.md, "Start-up"): a non-PIE executable has no relative relocations
-// to apply (38k of them, each dirtying a page), and libstdc++/libgcc_s linked statically are
-// two shared objects fewer to map and bind. linker/ holds the scripts that make -lstdc++,
-// -ljson-c and -lseccomp static; for the last two, scripts/build-release.sh points pkg-config
-// at linker/pkgconfig (the system's .pc files would put /usr/lib/x86_64-linux-gnu, with the
-// shared libraries, first on the link line).
+// Foundation, and the release binary is one static executable (see README, bench/): glibc,
+// libm, libstdc++, json-c and libseccomp linked in, so a start maps no shared object, runs no
+// dynamic loader, and applies no relocation but glibc's few IRELATIVE ones (bench/README.md,
+// "Start-up" and "Memory"). lld, not gold: its --symbol-ordering-file (scripts/build-release.sh)
+// can move each of libc.a's objects, where gold orders by section name only and every libc.a
+// object's code is named `.text`. libsystemd stays a dlopen (Sources/CSyscalls/sdbus.c), made
+// by the systemd cgroup driver only.
 let releaseLink: [LinkerSetting] = [
-    .unsafeFlags(["-L\(Context.packageDirectory)/linker",
-                  "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc",
-                  "-Xlinker", "--no-export-dynamic"],
-                 .when(configuration: .release)),
+    .unsafeFlags(["-static-executable", "-use-ld=lld"], .when(configuration: .release)),
 ]
 // Neither _StringProcessing (Regex, and the string algorithms firstRange(of:), ranges(of:),
 // split(separator: String)...) nor _Concurrency is imported implicitly by the CLI: using one

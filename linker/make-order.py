@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
-"""make-order.py SWRUN ROOTFS [OUT]: writes the linker's section ordering file (linker/swrun.order)
+"""make-order.py SWRUN ROOTFS [OUT]: writes the linker's symbol ordering file (linker/swrun.order)
 
 Traces the commands engines call most (run, create, start, state, exec, kill, delete) of the
-release binary SWRUN with steptrace, single-stepping every swrun process, and lists the input
-sections whose code ran (`.text.<function>`, one per function with -function-sections and
--ffunction-sections), in address order. Addresses are mapped to input sections through the
-link map scripts/build-release.sh writes beside the binary (SWRUN.map): symbols alone miss the
-functions that have none (`.Lobjectdestroy`, `.L__unnamed_1`). scripts/build-release.sh links with
-`--section-ordering-file`, so that code lies together: a start faults in a few hundred KB of
-text instead of touching pages all over 5 MB (bench/README.md, "Memory"). Run as root, after
-changes that move a lot of code; a stale list is harmless (unknown names are ignored, new
-functions just are not grouped).
+release binary SWRUN with steptrace, single-stepping every swrun process, and lists a symbol of
+each input section whose code ran, in address order: a function's own section for swrun's
+modules (-function-sections, -ffunction-sections), an object's `.text` for the static libc,
+json-c and libseccomp. Addresses are mapped to input sections through lld's link map, which
+scripts/build-release.sh writes beside the binary (SWRUN.map). scripts/build-release.sh links
+with `--symbol-ordering-file`, so that code lies together: a start faults in a few hundred KB
+of text instead of touching pages all over 7 MB (bench/README.md, "Memory"). Run as root,
+after changes that move a lot of code; a stale list is harmless (unknown names are ignored,
+new functions just are not grouped).
 """
 import bisect, json, os, re, shutil, subprocess, sys, tempfile, time
 
@@ -28,31 +28,32 @@ def text_range(binary):
 
 
 def text_sections(mapfile):
-    """(address, size, name) of every input section of the link map that is a function's own.
+    """(address, size, symbol) of every input section of lld's link map in the output `.text`
+    that the linker can move: lld orders by symbol (`--symbol-ordering-file`), moving the input
+    section that defines it, so each section is named by its first symbol. That is a function's
+    own section for swrun's modules (-function-sections), an object's `.text` for libc.a (one
+    function or a few per object). Sections without a symbol cannot be named; one larger than
+    BIG (libswiftCore's Swift code is a single 1.6 MB section) would only push the hot code
+    apart, and is left where it is.
 
-    gold writes a long section name on a line of its own and its address, size and object on
-    the next. A bare `.text` (an object built without function sections, such as the Swift
-    stdlib's) cannot be moved alone: naming it would move every such object."""
-    secs, name = [], None
+    lld's map has four columns (VMA, LMA, size, alignment), then the output section, an input
+    section or a symbol, indented by 0, 8 or 16 more columns."""
+    BIG = 256 << 10
+    secs, out, pending = [], None, None
+    row = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ ( *)(\S.*)$")
     with open(mapfile) as f:
         for line in f:
-            m = re.match(r"^ (\.text\S*)(?:\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s)?", line)
-            if m:
-                name = m.group(1)
-                if m.group(2) is None:
-                    continue
-                addr, size = m.group(2), m.group(3)
-            elif name is not None:
-                m = re.match(r"^\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+\S", line)
-                if not m:
-                    name = None
-                    continue
-                addr, size = m.group(1), m.group(2)
-            else:
+            m = row.match(line)
+            if not m:
                 continue
-            if name != ".text" and int(size, 16) > 0 and int(addr, 16) > 0:  # 0: dropped by --gc-sections
-                secs.append((int(addr, 16), int(size, 16), name))
-            name = None
+            addr, size, depth, what = int(m.group(1), 16), int(m.group(2), 16), len(m.group(3)), m.group(4)
+            if depth == 0:
+                out, pending = what, None
+            elif depth == 8:
+                pending = (addr, size) if out == ".text" and 0 < size <= BIG else None
+            elif pending is not None:
+                secs.append((pending[0], pending[1], what))
+                pending = None
     secs.sort()
     return secs
 
@@ -94,7 +95,7 @@ def main():
     root = os.path.join(work, "state")
     hits = []
 
-    def bundle(name, args):
+    def bundle(name, args, seccomp=True):
         b = os.path.join(work, name)
         os.mkdir(b)
         os.symlink(rootfs, os.path.join(b, "rootfs"))
@@ -103,7 +104,8 @@ def main():
             c = json.load(f)
         c["process"]["terminal"] = False
         c["process"]["args"] = args
-        c["linux"]["seccomp"] = engine_like_seccomp()
+        if seccomp:
+            c["linux"]["seccomp"] = engine_like_seccomp()
         with open(os.path.join(b, "config.json"), "w") as f:
             json.dump(c, f)
         return b
@@ -122,7 +124,7 @@ def main():
         return json.loads(r.stdout)["status"] if r.returncode == 0 else None
 
     def until(cid, want):
-        for _ in range(600):
+        for _ in range(1800):
             if status(cid) == want:
                 return
             time.sleep(0.5)
@@ -131,8 +133,10 @@ def main():
     try:
         traced("run", "--bundle", bundle("true", ["/bin/true"]), "order-run")
         # create's trace ends when the init it forked execs the container's program, at start.
-        creating = traced("create", "--bundle", bundle("sleep", ["/bin/sleep", "600"]), "order-c",
-                          wait=False)
+        # Without the filter: run compiled and loaded it already, and single-stepping its
+        # compilation again (in create's init and in exec) would add ten minutes.
+        creating = traced("create", "--bundle", bundle("sleep", ["/bin/sleep", "600"], seccomp=False),
+                          "order-c", wait=False)
         until("order-c", "created")
         traced("start", "order-c")
         if creating.wait() != 0:

@@ -27,16 +27,15 @@ fi
 mkdir -p .build
 echo "$flags" > "$stamp"
 # Each function in its own section (Swift and C), and the linker lays out first, together, the
-# functions a container's start runs (linker/swrun.order, written by linker/make-order.py from
-# a single-stepped trace): a start then faults in ~1 MB less of swrun's text (bench/README.md,
-# "Memory"). The Swift stdlib's own code is one section in libswiftCore.a and stays as it is.
-# json-c and libseccomp linked statically (linker/pkgconfig, linker/*.so): two shared objects
-# fewer to map and relocate at every start.
-PKG_CONFIG_PATH="$PWD/linker/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}" \
+# code a container's start runs (linker/swrun.order, symbols written by linker/make-order.py
+# from a single-stepped trace): a start then faults in megabytes less of swrun's text
+# (bench/README.md, "Memory"). The Swift stdlib's own Swift code is one section in
+# libswiftCore.a and stays where it is. The link is static and uses lld (Package.swift); the
+# map keeps symbols mangled, as the ordering file names them.
 "$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
-    -Xlinker --section-ordering-file="$PWD/linker/swrun.order" \
-    -Xlinker -Map="$PWD/.build/swrun.map" "$@"
+    -Xlinker --symbol-ordering-file="$PWD/linker/swrun.order" -Xlinker --no-warn-symbol-ordering \
+    -Xlinker --no-demangle -Xlinker -Map="$PWD/.build/swrun.map" "$@"
 
 bin=.build/release/swrun
 debug=$bin.debug

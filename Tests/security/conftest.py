@@ -121,20 +121,40 @@ class RuntimeCopy:
         os.replace(tmp, self.path)
 
 
-@pytest.fixture
-def runtime_copy(h) -> RuntimeCopy:
-    """The runtime binary copied into the test's scratch dir (same basename) and run from
-    there by `h`: an attack on the binary can only hit this copy. If the copy was
-    overwritten, it is restored before the harness cleans up with it."""
+def copy_runtime(h, original: str):
+    """`original` copied into the test's scratch dir (same basename) and run from there by `h`:
+    an attack on the binary can only hit this copy. If the copy was overwritten, it is
+    restored before the harness cleans up with it."""
     d = h.workdir / "bin"
     d.mkdir(mode=0o755)
     path = d / os.path.basename(h.runtime)
-    shutil.copy2(h.runtime, path)
-    copy = RuntimeCopy(h.runtime, path)
+    shutil.copy2(original, path)
+    copy = RuntimeCopy(original, path)
     h.runtime = str(path)
     yield copy
     if copy.changed():
         copy.restore()
+
+
+@pytest.fixture
+def runtime_copy(h) -> RuntimeCopy:
+    """A throw-away copy of the runtime under test (copy_runtime)."""
+    yield from copy_runtime(h, h.runtime)
+
+
+@pytest.fixture
+def loaded_runtime_copy(h) -> RuntimeCopy:
+    """A copy of a runtime binary that has an ELF interpreter, for the attacks that go in as
+    that loader. swrun's release binary is static: no loader ever runs as it, so these attacks
+    are played against RUNTIME_DYNAMIC (`make security` passes the debug build, the same
+    sources linked dynamically) when the runtime under test has no interpreter."""
+    original = h.runtime
+    if elf_interpreter(original) is None:
+        original = os.environ.get("RUNTIME_DYNAMIC", "")
+        if not original or elf_interpreter(original) is None:
+            pytest.skip("the runtime under test is statically linked and RUNTIME_DYNAMIC names no "
+                        "dynamically linked build of it: the loader vector does not exist for it")
+    yield from copy_runtime(h, original)
 
 
 # --------------------------------------------------------------------------

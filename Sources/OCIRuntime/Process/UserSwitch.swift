@@ -32,11 +32,7 @@ enum UserSwitch {
 
     /// HOME from the container's /etc/passwd when the config's env does not set it.
     static func home(uid: UInt32) -> String {
-        guard let text = try? Sys.readString("/etc/passwd") else { return "/" }
-        for line in text.fields("\n") {
-            let f = line.fields(":", keepEmpty: true)
-            if f.count >= 6, UInt32(f[2]) == uid { return f[5].isEmpty ? "/" : f[5] }
-        }
-        return "/"
+        guard let home = Passwd.entry(uid: uid)?[5], !home.isEmpty else { return "/" }
+        return home
     }
 }

@@ -24,7 +24,7 @@ public struct Container {
 
     /// runc's OWNER column of `list`: the name of the user owning the state directory. Looked
     /// up here rather than at create (as runc does: its `state` leaves owner empty), because a
-    /// passwd lookup through NSS costs create a dozen syscalls.
+    /// passwd lookup costs create a file read.
     public var owner: String {
         if !record.owner.isEmpty { return record.owner }
         var st = stat()
@@ -32,16 +32,15 @@ public struct Container {
         return Container.userName(st.st_uid)
     }
 
-    /// `list` asks for every container's owner, nearly always one user: one NSS lookup per
-    /// UID (nscd's sockets tried twice, nsswitch.conf, /etc/passwd: 14 syscalls), not one per
-    /// container. Parallel arrays, not a dictionary: see StringTable.
+    /// `list` asks for every container's owner, nearly always one user: one read of
+    /// /etc/passwd per UID, not one per container. Parallel arrays, not a dictionary: see StringTable.
     nonisolated(unsafe) private static var knownUIDs: [uid_t] = []
     nonisolated(unsafe) private static var knownNames: [String] = []
 
     static func userName(_ uid: uid_t) -> String {
         if let i = knownUIDs.firstIndex(of: uid) { return knownNames[i] }
         var name = String(uid)
-        if let pw = getpwuid(uid), let n = pw.pointee.pw_name { name = String(cString: n) }
+        if let n = Passwd.entry(uid: uid)?[0], !n.isEmpty { name = n }
         knownUIDs.append(uid)
         knownNames.append(name)
         return name
