@@ -113,11 +113,15 @@ def test_resource_flags_reach_the_cgroup(pm):
 def test_pids_limit_stops_a_fork_bomb(pm):
     # The bomb runs in a subshell forked before the limit is reached, and the container's
     # shell then uses builtins only: a fork it attempted itself once the bomb held all ten
-    # pids failed and made it exit 2 (flaky, more often under emulation).
+    # pids failed and made it exit 2 (flaky, more often under emulation). Once the kernel
+    # counted a refused fork, the shell spins a little longer: busybox writes "sh: " and
+    # "can't fork..." in two writes, and the container's end killed a bomb process between
+    # them once (stderr "sh: ", CI under emulation).
     p = pm.run("--rm", "--pids-limit", "10", IMAGE, "sh", "-c",
                "bomb() { bomb | bomb & }; (bomb) & i=0; "
                "while [ $i -lt 100000 ]; do read k n < /sys/fs/cgroup/pids.events; "
-               "[ \"$n\" -gt 0 ] && break; i=$((i+1)); done; echo \"$k $n\"")
+               "[ \"$n\" -gt 0 ] && break; i=$((i+1)); done; "
+               "j=0; while [ $j -lt 20000 ]; do j=$((j+1)); done; echo \"$k $n\"")
     assert p.returncode == 0, p.stderr
     events = dict(l.split() for l in p.stdout.splitlines() if l.count(" ") == 1)
     assert int(events.get("max", "0")) > 0, p
