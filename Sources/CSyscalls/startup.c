@@ -43,6 +43,15 @@ char **_swift_stdlib_getUnsafeArgvArgc(int *outArgLen) {
     *outArgLen = saved_argc;
     return saved_argv;
 }
+
+char **sw_saved_argv(int *argc) {
+    *argc = saved_argc;
+    return saved_argv;
+}
 #else
 void sw_scrub_environment(void) {}
+char **sw_saved_argv(int *argc) {
+    *argc = 0;
+    return NULL;
+}
 #endif

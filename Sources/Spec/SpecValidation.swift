@@ -41,32 +41,42 @@ extension Spec {
 
     /// SemVer 2.0.0: three numeric parts without leading zeros, then optional
     /// `-prerelease` and `+build` made of dot-separated [0-9A-Za-z-] identifiers.
-    static func semverMajor(_ version: String) -> Substring? {
-        var core = Substring(version)
-        var suffixes: [Substring] = []
-        if let plus = core.firstIndex(of: "+") {
-            suffixes.append(core[core.index(after: plus)...])
-            core = core[..<plus]
+    /// A scan of the UTF-8 bytes: Character-wise splitting, or even an array of byte slices,
+    /// would fault in parts of libswiftCore for this one field on every create
+    /// (bench/README.md, "Memory").
+    static func semverMajor(_ version: String) -> String? {
+        let b = Array(version.utf8)
+        let dot = UInt8(ascii: "."), zero = UInt8(ascii: "0")
+        func isDigit(_ c: UInt8) -> Bool { c >= zero && c <= UInt8(ascii: "9") }
+        func isIdentifier(_ c: UInt8) -> Bool {
+            isDigit(c) || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "z")) || c == UInt8(ascii: "-")
         }
-        if let dash = core.firstIndex(of: "-") {
-            suffixes.append(core[core.index(after: dash)...])
-            core = core[..<dash]
-        }
-        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        for p in parts {
-            guard !p.isEmpty, p.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  p == "0" || !p.hasPrefix("0") else { return nil }
-        }
-        for s in suffixes {
-            let ids = s.split(separator: ".", omittingEmptySubsequences: false)
-            for id in ids {
-                guard !id.isEmpty,
-                      id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") })
-                else { return nil }
+        /// b[from..<to] is dot-separated non-empty identifiers (numeric ones without leading
+        /// zeros); returns how many, or nil.
+        func identifiers(_ from: Int, _ to: Int, numeric: Bool) -> Int? {
+            var start = from, count = 0
+            for i in from...to {
+                if i == to || b[i] == dot {
+                    guard i > start, !numeric || i - start == 1 || b[start] != zero else { return nil }
+                    count += 1
+                    start = i + 1
+                } else if !(numeric ? isDigit(b[i]) : isIdentifier(b[i])) {
+                    return nil
+                }
             }
+            return count
         }
-        return parts[0]
+        let plus = b.firstIndex(of: UInt8(ascii: "+")) ?? b.count
+        var dash = plus
+        for i in 0..<plus where b[i] == UInt8(ascii: "-") {
+            dash = i
+            break
+        }
+        guard identifiers(0, dash, numeric: true) == 3,
+              dash == plus || identifiers(dash + 1, plus, numeric: false) != nil,
+              plus == b.count || identifiers(plus + 1, b.count, numeric: false) != nil,
+              let firstDot = b.firstIndex(of: dot) else { return nil }
+        return String(decoding: b[..<firstDot], as: UTF8.self)
     }
 
     func validateRoot(bundle: String) throws(RuntimeError) {

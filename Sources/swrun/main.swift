@@ -34,7 +34,7 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let argv = Array(CommandLine.arguments.dropFirst())
+let argv = Arguments.afterProgramName()
 // CRIU runs swrun as the action script of a restore with hooks (no arguments, told by its
 // environment), before anything else here: it must answer fast for every action.
 if let status = CriuActionScript.invokedByCriu(arguments: argv) { exit(status) }

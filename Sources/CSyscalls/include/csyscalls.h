@@ -105,5 +105,7 @@ void sw_set_errno(int value);
 int sw_thread_count(void);
 // Zeroes the environment strings this process started with (startup.c).
 void sw_scrub_environment(void);
+// argv as glibc passed it to the ELF constructors (startup.c); NULL and 0 without glibc.
+char **sw_saved_argv(int *argc);
 
 #endif
