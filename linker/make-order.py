@@ -10,11 +10,19 @@ scripts/build-release.sh writes beside the binary (SWRUN.map). scripts/build-rel
 with `--symbol-ordering-file`, so that code lies together: a start faults in a few hundred KB
 of text instead of touching pages all over 7 MB (bench/README.md, "Memory"). Run as root,
 after changes that move a lot of code; a stale list is harmless (unknown names are ignored,
-new functions just are not grouped).
+new functions just are not grouped, and each costs the start a 64 KB page-cache window).
+
+What runs depends on the host and the config, and code that runs but is not listed is what
+costs: so `run` is traced with bench/'s config (no cgroup mount) and create with `swrun
+spec`'s (an engine's shape, with one), and on a host that is not pure cgroup v2 all of them
+are traced a second time, concurrently, in a mount namespace that sees only the cgroup2
+hierarchy. About 15 minutes on two cores.
 """
-import bisect, json, os, re, shutil, subprocess, sys, tempfile, time
+import bisect, concurrent.futures, json, os, re, shutil, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+import benchlib  # noqa: E402  (the benchmark's bundle config)
 
 
 def text_range(binary):
@@ -80,6 +88,17 @@ def engine_like_seccomp():
             "syscalls": [{"names": ALLOWED, "action": "SCMP_ACT_ALLOW"}]}
 
 
+# A mount namespace whose /sys/fs/cgroup is the cgroup2 hierarchy alone, as on a pure v2 host.
+PURE_V2_VIEW = ["unshare", "-m", "sh", "-c", "mount --make-rprivate / && umount -R /sys/fs/cgroup && "
+                "mount -t cgroup2 none /sys/fs/cgroup && exec \"$0\" \"$@\""]
+
+
+def pure_cgroup_v2():
+    with open("/proc/self/mountinfo") as f:
+        return any(l.split(" - ")[0].split()[4] == "/sys/fs/cgroup" and l.split(" - ")[1].startswith("cgroup2 ")
+                   for l in f)
+
+
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
@@ -95,13 +114,18 @@ def main():
     root = os.path.join(work, "state")
     hits = []
 
-    def bundle(name, args, seccomp=True):
+    def bundle(name, args, seccomp=True, bench=False):
+        """A bundle of `swrun spec`'s config (with a cgroup mount, as engines' configs have),
+        or of bench/'s (without one), whose start takes other paths."""
         b = os.path.join(work, name)
         os.mkdir(b)
         os.symlink(rootfs, os.path.join(b, "rootfs"))
-        subprocess.run([swrun, "spec"], cwd=b, check=True)
-        with open(os.path.join(b, "config.json")) as f:
-            c = json.load(f)
+        if bench:
+            c = benchlib.bench_config(args)
+        else:
+            subprocess.run([swrun, "spec"], cwd=b, check=True)
+            with open(os.path.join(b, "config.json")) as f:
+                c = json.load(f)
         c["process"]["terminal"] = False
         c["process"]["args"] = args
         if seccomp:
@@ -110,50 +134,70 @@ def main():
             json.dump(c, f)
         return b
 
-    def traced(*args, wait=True):
-        path = os.path.join(work, "hits.%d" % len(hits))
-        hits.append(path)
-        cmd = [tracer, "%x" % lo, "%x" % hi, path, "--", swrun, "--root", root] + list(args)
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        if wait and p.wait() != 0:
-            sys.exit("make-order: %s failed under steptrace" % " ".join(args))
-        return p
-
-    def status(cid):
-        r = subprocess.run([swrun, "--root", root, "state", cid], capture_output=True, text=True)
+    def status(cid, view):
+        r = subprocess.run(view + [swrun, "--root", root, "state", cid], capture_output=True, text=True)
         return json.loads(r.stdout)["status"] if r.returncode == 0 else None
 
-    def until(cid, want):
+    def until(cid, want, view):
         for _ in range(1800):
-            if status(cid) == want:
+            if status(cid, view) == want:
                 return
             time.sleep(0.5)
-        sys.exit("make-order: %s never became %s" % (cid, want))
+        raise RuntimeError("%s never became %s" % (cid, want))
 
-    try:
-        traced("run", "--bundle", bundle("true", ["/bin/true"]), "order-run")
+    def trace_commands(view, tag):
+        """The engine path's commands, each under VIEW (a command prefix choosing the cgroup
+        hierarchy swrun sees); their hit files are added to HITS."""
+        def traced(*args, wait=True):
+            path = os.path.join(work, "hits.%s.%d" % (tag, len(hits)))
+            hits.append(path)
+            cmd = view + [tracer, "%x" % lo, "%x" % hi, path, "--", swrun, "--root", root] + list(args)
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+            if wait and p.wait() != 0:
+                raise RuntimeError("%s failed under steptrace (%s)" % (" ".join(args), tag))
+            return p
+
+        cid = "order-c-" + tag
+        # run with bench/'s config (what `make bench` measures), create with an engine's shape.
+        traced("run", "--bundle", bundle("true-" + tag, ["/bin/true"], bench=True), "order-run-" + tag)
         # create's trace ends when the init it forked execs the container's program, at start.
         # Without the filter: run compiled and loaded it already, and single-stepping its
         # compilation again (in create's init and in exec) would add ten minutes.
-        creating = traced("create", "--bundle", bundle("sleep", ["/bin/sleep", "600"], seccomp=False),
-                          "order-c", wait=False)
-        until("order-c", "created")
-        traced("start", "order-c")
+        creating = traced("create", "--bundle", bundle("sleep-" + tag, ["/bin/sleep", "600"], seccomp=False),
+                          cid, wait=False)
+        until(cid, "created", view)
+        traced("start", cid)
         if creating.wait() != 0:
-            sys.exit("make-order: create failed under steptrace")
-        traced("state", "order-c")
-        traced("exec", "order-c", "/bin/true")
-        traced("kill", "order-c", "KILL")
-        until("order-c", "stopped")
-        traced("delete", "order-c")
+            raise RuntimeError("create failed under steptrace (%s)" % tag)
+        traced("state", cid)
+        traced("exec", cid, "/bin/true")
+        traced("kill", cid, "KILL")
+        until(cid, "stopped", view)
+        traced("delete", cid)
+
+    views = [([], "host")]
+    if not pure_cgroup_v2():
+        # Most hosts are pure cgroup v2, and its code (CgroupV2*, the device filter's BPF) does
+        # not run here: trace the commands once more in a mount namespace that sees only the
+        # cgroup2 hierarchy, as such a host would.
+        views.append((PURE_V2_VIEW, "v2"))
+    try:
+        # One view a core: steptrace is bound by the kernel's single-stepping.
+        with concurrent.futures.ThreadPoolExecutor(len(views)) as pool:
+            for f in [pool.submit(trace_commands, view, tag) for view, tag in views]:
+                try:
+                    f.result()
+                except RuntimeError as e:
+                    sys.exit("make-order: %s" % e)
         addrs = set()
         for path in hits:
             with open(path) as f:
                 addrs.update(int(line, 16) for line in f)
     finally:
-        for cid in ("order-run", "order-c"):
-            if status(cid) is not None:
-                subprocess.run([swrun, "--root", root, "delete", "--force", cid])
+        for view, tag in views:
+            for cid in ("order-run-" + tag, "order-c-" + tag):
+                if status(cid, view) is not None:
+                    subprocess.run(view + [swrun, "--root", root, "delete", "--force", cid])
         shutil.rmtree(work, ignore_errors=True)
     secs = text_sections(mapfile)
     starts = [a for a, _, _ in secs]

@@ -31,10 +31,12 @@ echo "$flags" > "$stamp"
 # from a single-stepped trace): a start then faults in megabytes less of swrun's text
 # (bench/README.md, "Memory"). The Swift stdlib's own Swift code is one section in
 # libswiftCore.a and stays where it is. The link is static and uses lld (Package.swift); the
-# map keeps symbols mangled, as the ordering file names them.
+# map keeps symbols mangled, as the ordering file names them. linker/private-text.ld puts the
+# code sections without a symbol, which no ordering file can name, next to the ordered code.
 "$SWIFT" build -c release --static-swift-stdlib --disable-local-rpath \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
     -Xlinker --symbol-ordering-file="$PWD/linker/swrun.order" -Xlinker --no-warn-symbol-ordering \
+    -Xlinker "$PWD/linker/private-text.ld" \
     -Xlinker --no-demangle -Xlinker -Map="$PWD/.build/swrun.map" "$@"
 
 bin=.build/release/swrun
