@@ -16,7 +16,7 @@ What runs depends on the host and the config, and code that runs but is not list
 costs: so `run` is traced with bench/'s config (no cgroup mount) and create with `swrun
 spec`'s (an engine's shape, with one), and on a host that is not pure cgroup v2 all of them
 are traced a second time, concurrently, in a mount namespace that sees only the cgroup2
-hierarchy. About 15 minutes on two cores.
+hierarchy. About 10 minutes on two cores.
 """
 import bisect, concurrent.futures, json, os, re, shutil, subprocess, sys, tempfile, time
 

@@ -2,7 +2,7 @@
 /// `BinaryInteger.description`: that generic path (`_description(radix:uppercase:)`, the
 /// `Numeric` witnesses it calls) lies in three places of libswiftCore's 1.6 MB of text, and
 /// every start that formats a pid, an index or a device number would fault them in,
-/// 64 KB each (bench/README.md, "Memory"). The text is the same: an optional minus sign and
+/// 64 KB each (bench/README.md, "The standard library's text"). The text is the same: an optional minus sign and
 /// the digits, no padding.
 public enum DecimalText {
     public static func of(magnitude: UInt64, negative: Bool) -> String {

@@ -43,7 +43,7 @@ extension Spec {
     /// `-prerelease` and `+build` made of dot-separated [0-9A-Za-z-] identifiers.
     /// A scan of the UTF-8 bytes: Character-wise splitting, or even an array of byte slices,
     /// would fault in parts of libswiftCore for this one field on every create
-    /// (bench/README.md, "Memory").
+    /// (bench/README.md, "The standard library's text").
     static func semverMajor(_ version: String) -> String? {
         let b = Array(version.utf8)
         let dot = UInt8(ascii: "."), zero = UInt8(ascii: "0")
