@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench bench-scale bench-engines soak clean
+	test-kubernetes test-vm bench bench-phases bench-scale bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -67,6 +67,12 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Outside `make bench` (a minute): the wall time of one `run` cut into phases at kernel
+# events, beside the unshare floor's (bench/README.md, "Where the time goes").
+PHASES_ARGS ?=
+bench-phases: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/phases $(PHASES_ARGS)
 
 # Outside `make bench` (a few minutes): lifecycle times with 1, 10, 100 and 1,000 running
 # containers under one root, and ps/events of a container with 1,000 processes, swrun beside

@@ -3,6 +3,7 @@ timing. Timings are wall time around subprocess.run (time.perf_counter), in ms."
 
 import json
 import os
+import resource
 import subprocess
 import time
 
@@ -103,15 +104,26 @@ def timed(fn):
     return (time.perf_counter() - t0) * 1000.0
 
 
-def interleaved(rts, fn, n, warmup=10):
-    """Run fn(rt) n times per runtime, interleaved and with a rotating order."""
+def children_cpu_ms():
+    """User + system CPU time of every child reaped so far, with the descendants each one
+    reaped itself (a runtime's container init, unshare's /bin/true), in ms."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000.0
+
+
+def interleaved(rts, fn, n, warmup=10, cpu=None):
+    """Run fn(rt) n times per runtime, interleaved and with a rotating order. With `cpu` (a
+    dict), each call's CPU time is also appended to cpu[rt.name]."""
     res = {rt.name: [] for rt in rts}
     for i in range(warmup + n):
         k = i % len(rts)
         for rt in rts[k:] + rts[:k]:
+            before = children_cpu_ms()
             ms = timed(lambda: fn(rt))
             if i >= warmup:
                 res[rt.name].append(ms)
+                if cpu is not None:
+                    cpu.setdefault(rt.name, []).append(children_cpu_ms() - before)
     return res
 
 
