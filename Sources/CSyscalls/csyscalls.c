@@ -106,28 +106,27 @@ dev_t sw_makedev(unsigned int major, unsigned int minor) { return makedev(major,
 unsigned int sw_major(dev_t dev) { return major(dev); }
 unsigned int sw_minor(dev_t dev) { return minor(dev); }
 
-int sw_capset(const uint32_t effective[2], const uint32_t permitted[2],
-              const uint32_t inheritable[2]) {
+/* capset and capget take each set as one 64-bit mask (bit n: capability n); the kernel's
+   two 32-bit words are this file's business. */
+int sw_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     for (int i = 0; i < 2; i++) {
-        data[i].effective = effective[i];
-        data[i].permitted = permitted[i];
-        data[i].inheritable = inheritable[i];
+        data[i].effective = (uint32_t)(effective >> (32 * i));
+        data[i].permitted = (uint32_t)(permitted >> (32 * i));
+        data[i].inheritable = (uint32_t)(inheritable >> (32 * i));
     }
     return (int)syscall(SYS_capset, &hdr, data);
 }
 
-int sw_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]) {
+int sw_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable) {
     struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];
     int rc = (int)syscall(SYS_capget, &hdr, data);
     if (rc == 0) {
-        for (int i = 0; i < 2; i++) {
-            effective[i] = data[i].effective;
-            permitted[i] = data[i].permitted;
-            inheritable[i] = data[i].inheritable;
-        }
+        *effective = (uint64_t)data[1].effective << 32 | data[0].effective;
+        *permitted = (uint64_t)data[1].permitted << 32 | data[0].permitted;
+        *inheritable = (uint64_t)data[1].inheritable << 32 | data[0].inheritable;
     }
     return rc;
 }

@@ -23,15 +23,17 @@ struct Option {
     }
 }
 
-struct Command {
+/// A class, not a struct: the `Command?` that main looks up would otherwise be destroyed
+/// through type metadata the Swift runtime makes at first use (~25 us of every command).
+final class Command {
     let name: String
     let abstract: String
-    var options: [Option] = []
+    let options: [Option]
     /// Named arguments in order; those after `required` may be left out.
-    var arguments: [String] = []
-    var required: Int
+    let arguments: [String]
+    let required: Int
     /// The name of the trailing arguments in help, if the command takes them.
-    var trailing: String?
+    let trailing: String?
     let run: (ParsedCommand) throws -> Int32
 
     init(_ name: String, _ abstract: String, options: [Option] = [], arguments: [String] = [],

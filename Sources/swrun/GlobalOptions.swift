@@ -52,7 +52,7 @@ struct GlobalOptions {
         }
         while i < args.count {
             let a = args[i]
-            let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
+            let name = a.firstIndex(of: "=").map { String(a[..<$0]) } ?? a
             switch name {
             case "--root": g.root = try value(name)
             case "--log": g.log = try value(name)

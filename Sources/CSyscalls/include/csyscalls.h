@@ -37,9 +37,8 @@ unsigned int sw_major(dev_t dev);
 unsigned int sw_minor(dev_t dev);
 
 // Credentials and capabilities (the v3 capset ABI: two 32-bit words per set).
-int sw_capset(const uint32_t effective[2], const uint32_t permitted[2],
-              const uint32_t inheritable[2]);
-int sw_capget(uint32_t effective[2], uint32_t permitted[2], uint32_t inheritable[2]);
+int sw_capset(uint64_t effective, uint64_t permitted, uint64_t inheritable);
+int sw_capget(uint64_t *effective, uint64_t *permitted, uint64_t *inheritable);
 int sw_prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5);
 int sw_setresuid(uid_t r, uid_t e, uid_t s);
 int sw_setresgid(gid_t r, gid_t e, gid_t s);

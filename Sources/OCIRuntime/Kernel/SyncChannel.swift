@@ -32,7 +32,8 @@ enum SyncMessage: Equatable {
     case ready
     /// child → parent: a warning to log.
     case warning(String)
-    case failure(RuntimeError)
+    /// Boxed: a RuntimeError (several strings) would otherwise set the size of every message.
+    indirect case failure(RuntimeError)
 
     func toJSON() -> JSONValue {
         switch self {

@@ -41,9 +41,9 @@ struct Capabilities {
     }
 
     static func hasEffective(_ cap: Int32) -> Bool {
-        var e: [UInt32] = [0, 0], p: [UInt32] = [0, 0], i: [UInt32] = [0, 0]
+        var e: UInt64 = 0, p: UInt64 = 0, i: UInt64 = 0
         guard sw_capget(&e, &p, &i) == 0 else { return false }
-        return e[Int(cap / 32)] & (1 << UInt32(cap % 32)) != 0
+        return CapSet(bits: e).contains(cap)
     }
 
     init(_ caps: LinuxCapabilities) {
@@ -68,10 +68,10 @@ struct Capabilities {
     /// these hosts under `docker run --privileged`, would otherwise fail only after `start`,
     /// in a container the engine already reported as started.
     func checkHeld() throws(RuntimeError) {
-        var e: [UInt32] = [0, 0], p: [UInt32] = [0, 0], i: [UInt32] = [0, 0]
+        var e: UInt64 = 0, p: UInt64 = 0, i: UInt64 = 0
         guard sw_capget(&e, &p, &i) == 0 else { return }
-        try Capabilities.checkHeld(permitted, "permitted", held: p)
-        try Capabilities.checkHeld(effective, "effective", held: p)
+        try Capabilities.checkHeld(permitted, "permitted", held: CapSet(bits: p))
+        try Capabilities.checkHeld(effective, "effective", held: CapSet(bits: p))
         // capset refuses an effective set that is not within the permitted one (EPERM after
         // `start`, in a container already reported created): said now, naming the field.
         let stray = effective.members.filter { !permitted.contains($0) }
@@ -82,8 +82,8 @@ struct Capabilities {
         }
     }
 
-    private static func checkHeld(_ wanted: CapSet, _ field: String, held p: [UInt32]) throws(RuntimeError) {
-        let missing = wanted.members.filter { p[Int($0 / 32)] & (1 << UInt32($0 % 32)) == 0 }
+    private static func checkHeld(_ wanted: CapSet, _ field: String, held: CapSet) throws(RuntimeError) {
+        let missing = wanted.members.filter { !held.contains($0) }
         guard !missing.isEmpty else { return }
         let names = missing.map(Capabilities.name)
         throw RuntimeError("\(names.joined(separator: ", ")) cannot be given: swrun does not hold "
@@ -111,8 +111,9 @@ struct Capabilities {
     }
 
     func apply() throws(RuntimeError) {
-        let e = effective.words, p = permitted.words, i = inheritable.words
-        try Sys.check("capset", "set capabilities", jsonPath: "process.capabilities") { sw_capset(e, p, i) }
+        try Sys.check("capset", "set capabilities", jsonPath: "process.capabilities") {
+            sw_capset(effective.bits, permitted.bits, inheritable.bits)
+        }
         _ = sw_prctl(Capabilities.PR_CAP_AMBIENT, Capabilities.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
         // The kernel raises an ambient capability only if it is also permitted and
         // inheritable; runc's default spec lists ambient without inheritable and runc ignores
@@ -133,6 +134,4 @@ struct CapSet: Equatable {
     mutating func insert(_ cap: Int32) { if cap >= 0 && cap < 64 { bits |= 1 << UInt64(cap) } }
     /// In ascending order.
     var members: [Int32] { (0..<Int32(64)).filter { contains($0) } }
-    /// capset(2)'s two 32-bit words.
-    var words: [UInt32] { [UInt32(truncatingIfNeeded: bits), UInt32(truncatingIfNeeded: bits >> 32)] }
 }

@@ -15,7 +15,7 @@ enum ExecutablePath {
     static func checkArgumentSize(args: [String], env: [String]) throws(RuntimeError) {
         let maxString = 32 * 4096
         var total = (max(args.count, 1) + env.count) * MemoryLayout<UnsafeRawPointer>.size
-        for (list, field) in [(args, "process.args"), (env, "process.env")] {
+        func count(_ list: [String], _ field: String) throws(RuntimeError) {
             for (i, s) in list.enumerated() {
                 let n = s.utf8.count + 1
                 if n > maxString {
@@ -24,6 +24,8 @@ enum ExecutablePath {
                 total += n
             }
         }
+        try count(args, "process.args")
+        try count(env, "process.env")
         var soft: UInt64 = 0, hard: UInt64 = 0
         let stack = sw_getrlimit(Int32(RLIMIT_STACK.rawValue), &soft, &hard) == 0 ? soft : 8 << 20
         let limit = max(min(stack / 4, 6 << 20), UInt64(maxString))
