@@ -43,7 +43,23 @@ public struct RuntimeError: Error, CustomStringConvertible, Equatable, Sendable 
     /// these words in a runtime's error to pick an exit status (docker and podman: 127 for a
     /// missing command, 126 for "permission denied"), so the capital glibc puts first matters.
     public static func errnoText(_ e: Int32) -> String {
-        let text = String(cString: strerror(e))
+        lowercasingFirstWord(String(cString: strerror(e)))
+    }
+
+    /// "No such file" -> "no such file"; "ELF" and "I/O error" stay. ASCII by its bytes:
+    /// Character's case properties look up the Unicode tables, whose pages the container's init
+    /// faults in again after the fork (it renders 14 such texts for its exec stub).
+    static func lowercasingFirstWord(_ text: String) -> String {
+        let u = text.utf8
+        if let first = u.first, first < 0x80 {
+            let second = u.dropFirst().first
+            if second.map({ $0 < 0x80 }) ?? true {
+                guard (0x41...0x5a).contains(first), second.map({ (0x61...0x7a).contains($0) }) ?? true else { return text }
+                var bytes = Array(u)
+                bytes[0] = first + 0x20
+                return String(decoding: bytes, as: UTF8.self)
+            }
+        }
         guard let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase ?? true else { return text }
         return first.lowercased() + text.dropFirst()
     }
