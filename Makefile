@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench bench-phases bench-scale bench-engines soak clean
+	test-kubernetes test-vm bench bench-all bench-phases bench-scale bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -67,6 +67,9 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
+
+# Every figure of bench/README.md in one go (half an hour): bench, phases, scale, engines.
+bench-all: bench bench-phases bench-scale bench-engines
 
 # Outside `make bench` (a minute): the wall time of one `run` cut into phases at kernel
 # events, beside the unshare floor's (bench/README.md, "Where the time goes").

@@ -23,8 +23,8 @@ struct Option {
     }
 }
 
-/// A class, not a struct: the `Command?` that main looks up would otherwise be destroyed
-/// through type metadata the Swift runtime makes at first use (~25 us of every command).
+/// A class, not a struct: main holds the one it looks up as a `Command?`, which for a struct
+/// of seven fields is an outlined copy and destroy of each; a reference is one retain.
 final class Command {
     let name: String
     let abstract: String
