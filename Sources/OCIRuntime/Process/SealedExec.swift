@@ -123,7 +123,8 @@ struct SealedExec {
         func message(_ e: Int32) {
             let text = failureText(executable: executable, errno: e, report: report)
             appendLE(UInt64(UInt32(bitPattern: e)), bytes: 4, to: &params)
-            appendLE(UInt64(text.count), bytes: 4, to: &params)
+            // A 4-byte field, truncated as before (a count is never negative).
+            appendLE(UInt64(truncatingIfNeeded: text.count), bytes: 4, to: &params)
             params.append(contentsOf: text)
         }
         for e in reportedErrnos { message(e) }
@@ -136,7 +137,7 @@ struct SealedExec {
         func le32(_ v: UInt64) { appendLE(v, bytes: 4, to: &image) }
         func le64(_ v: UInt64) { appendLE(v, bytes: 8, to: &image) }
         le16(2); le16(62); le32(1)                                           // ET_EXEC, EM_X86_64, EV_CURRENT
-        le64(base + UInt64(headerSize)); le64(64); le64(0)                   // entry, phoff, shoff
+        le64(base + UInt64(truncatingIfNeeded: headerSize)); le64(64); le64(0)  // entry, phoff, shoff (headerSize: 176)
         le32(0); le16(64); le16(56); le16(2); le16(64); le16(0); le16(0)
         le32(1); le32(5); le64(0); le64(base); le64(base); le64(total); le64(total); le64(0x1000)
         le32(0x6474_e551); le32(6); le64(0); le64(0); le64(0); le64(0); le64(0); le64(16)
