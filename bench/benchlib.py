@@ -1,6 +1,8 @@
 """What bench/run and bench/scale share: the bundle's config, a runtime handle, interleaved
 timing. Timings are wall time around subprocess.run (time.perf_counter), in ms."""
 
+import importlib.machinery
+import importlib.util
 import json
 import os
 import resource
@@ -96,6 +98,16 @@ class RT:
             return self.call("--version", capture=True).decode().splitlines()[0]
         except Failure:
             return "?"
+
+
+def load_script(name):
+    """Another bench/ script (no .py suffix) as a module, for its helpers."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    loader = importlib.machinery.SourceFileLoader("bench_" + name, path)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
 
 
 def timed(fn):
