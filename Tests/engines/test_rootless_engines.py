@@ -7,7 +7,9 @@ containers run in the user's cgroups. Storage is vfs, in the user's home.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import stat
 
 import pytest
 
@@ -76,7 +78,24 @@ def test_podman_detached_exec_tty_stop_rm(rl):
     assert r.returncode == 0, r
 
 
-def test_podman_with_slirp4netns_network(rl):
+@pytest.fixture
+def tun_for_users():
+    """/dev/net/tun as a distribution has it: systemd's udev rules make it 0666, for rootless
+    networking. Machines without udev keep the kernel's 0600, which no unprivileged slirp4netns
+    can open (with runc as well). The mode is put back after the test."""
+    tun = "/dev/net/tun"
+    if not os.path.exists(tun):
+        pytest.fail(tun + " is missing: slirp4netns needs the tun driver", pytrace=False)
+    mode = stat.S_IMODE(os.stat(tun).st_mode)
+    if mode & 0o006 != 0o006:
+        os.chmod(tun, 0o666)
+    try:
+        yield
+    finally:
+        os.chmod(tun, mode)
+
+
+def test_podman_with_slirp4netns_network(rl, tun_for_users):
     if not shutil.which("slirp4netns"):
         pytest.fail("slirp4netns is not installed (scripts/install-engines.sh installs it)", pytrace=False)
     r = podman(rl, "run", "--rm", "--network", "slirp4netns", IMAGE, "ip", "-o", "-4", "addr", "show", "dev", "tap0")
