@@ -1,4 +1,4 @@
-"""What bench/run and bench/scale share: the bundle's config, a runtime handle, interleaved
+"""What the bench/ scripts share: the bundle's config, a runtime handle, interleaved
 timing. Timings are wall time around subprocess.run (time.perf_counter), in ms."""
 
 import importlib.machinery
