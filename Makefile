@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench bench-all bench-phases bench-scale bench-growth bench-engines soak clean
+	test-kubernetes test-vm bench bench-all bench-vm bench-phases bench-scale bench-growth bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -68,8 +68,14 @@ test: unit conformance security fuzz test-engines test-kubernetes test-vm
 bench: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/run
 
-# Every figure of bench/README.md in one go (40 minutes): bench, phases, scale, growth, engines.
-bench-all: bench bench-phases bench-scale bench-growth bench-engines
+# Every figure of bench/README.md in one go (45 minutes): bench on the host and in the pure
+# cgroup v2 VM (with crun), phases, scale, growth, engines.
+bench-all: bench bench-vm bench-phases bench-scale bench-growth bench-engines
+
+# bench/run in one test VM (pure cgroup v2, crun beside runc; TCG, so 10 iterations).
+VM_BENCH_ARGS ?= -n 10
+bench-vm: build
+	SWRUN=$(CURDIR)/$(SWRUN) bench/run -V $(VM_BENCH_ARGS)
 
 # Outside `make bench` (a minute): the wall time of one `run` cut into phases at kernel
 # events, beside the unshare floor's (bench/README.md, "Where the time goes").
