@@ -4,7 +4,7 @@ SWIFT ?= swift
 SWRUN := .build/release/swrun
 
 .PHONY: deps build demo test unit conformance security fuzz fuzz-long engines-deps test-engines kubernetes-deps \
-	test-kubernetes test-vm bench bench-all bench-vm bench-phases bench-scale bench-scale-vm bench-growth bench-engines soak clean
+	test-kubernetes test-vm bench bench-all bench-vm bench-phases bench-scale bench-scale-vm bench-growth bench-growth-vm bench-engines soak clean
 
 deps:
 	scripts/install-deps.sh
@@ -102,6 +102,13 @@ bench-scale-vm: build
 GROWTH_ARGS ?= --runtimes swrun,runc
 bench-growth: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/growth $(GROWTH_ARGS)
+
+# bench/growth in one test VM (pure cgroup v2, 6 GB guest; tracefs mounted there first).
+# About 4 minutes (bench/README.md, "Scale in the pure cgroup v2 VM").
+VM_GROWTH_ARGS ?= -n 10 --at 1000 --runtimes swrun
+bench-growth-vm: build
+	scripts/vm/run.sh --memory 6G --timeout 3000 -- sh -c 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; \
+		SWRUN=$(CURDIR)/$(SWRUN) exec python3 bench/growth $(VM_GROWTH_ARGS)'
 
 # Outside `make bench`: `podman run --rm busybox true` and a CRI pod start (containerd's CRI
 # plugin, its runc shim) with swrun and with runc, interleaved (bench/README.md, "Engines").
