@@ -91,7 +91,7 @@ bench-scale: build
 	SWRUN=$(CURDIR)/$(SWRUN) bench/scale $(SCALE_ARGS)
 
 # bench/scale in one test VM (pure cgroup v2, 6 GB guest), swrun beside crun; TCG, so it
-# takes about 30 minutes with 1,000 containers. Not in bench-all (bench/README.md, "Scale").
+# takes about 22 minutes with 1,000 containers. Not in bench-all (bench/README.md, "Scale").
 VM_SCALE_ARGS ?= -s 10 --sizes 1,1000 --procs 0 --runtimes swrun,crun
 bench-scale-vm: build
 	scripts/vm/run.sh --memory 6G --timeout 3300 -- env SWRUN=$(CURDIR)/$(SWRUN) SWRUN_NO_BUILD=1 \
